@@ -1,0 +1,41 @@
+# culprit: make demo (no services), make test (installs and starts what the
+# tests need), make bench.
+GO ?= go
+BIN := bin/culprit
+
+.PHONY: build demo test unit fuzz bench stack stack-down vet
+
+build:
+	$(GO) build -o $(BIN) ./cmd/culprit
+
+demo: build
+	./scripts/demo.sh
+
+vet:
+	$(GO) vet ./...
+
+# The whole suite against real services, as CI runs it.
+test: build
+	./scripts/deps.sh
+	./scripts/stack up
+	eval "$$(./scripts/stack env)" && $(GO) test -count=1 -timeout 25m ./...
+	$(MAKE) fuzz
+
+# Tests that need no services (integration tests skip outside CI).
+unit:
+	$(GO) test ./...
+
+# Every fuzz target, briefly.
+FUZZTIME ?= 5s
+fuzz:
+	./scripts/fuzz.sh $(FUZZTIME)
+
+bench: build
+	./scripts/bench.sh
+
+stack: build
+	./scripts/deps.sh
+	./scripts/stack up
+
+stack-down:
+	./scripts/stack down

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what culprit's tests and demos need on a fresh Debian 12 machine.
+# Idempotent and quiet when everything is already there.
+set -euo pipefail
+pkgs=(nginx wrk kcat clickhouse-server clickhouse-client php8.2-fpm gunicorn uwsgi uwsgi-plugin-python3
+      rsyslog-kafka python3-flask maven openjdk-17-jre-headless)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
