@@ -1,8 +1,173 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/culprit-dev/culprit/parser"
 )
 
-func runParse(ctx context.Context, e *env, args []string) error { return errors.New("parse: not built yet") }
+// runParse is the parser from the shell: lines on stdin, one JSON event per
+// line on stdout (a stable contract, docs/taxonomy.md), or counts with --stats.
+func runParse(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "parse")
+	source := fs.String("source", "auto", "source kind of every line, or auto to detect per line ("+sourceNames()+")")
+	logFormat := fs.String("log-format", "", "nginx log_format string of the access log (default: combined)")
+	tz := fs.String("tz", "UTC", "IANA zone of timestamps that carry none (nginx error log, syslog, ...)")
+	bootTime := fs.String("boot-time", "", "RFC 3339 boot time for /dev/kmsg and raw dmesg timestamps")
+	stats := fs.Bool("stats", false, "print counts per source, kind and class instead of events")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: parse reads stdin; unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	opts, err := parserOptions(*source, *logFormat, *tz, *bootTime)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	p, err := parser.New(opts)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+
+	out := bufio.NewWriterSize(e.stdout, 64<<10)
+	defer out.Flush()
+	counts := map[string]int{}
+	var ev parser.Event
+	var buf []byte
+	lines := 0
+	start := time.Now()
+	err = eachLine(e.stdin, func(line []byte) error {
+		lines++
+		if lines%4096 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		p.Parse(line, &ev)
+		if *stats {
+			counts[string(ev.Source)+"\t"+string(ev.Kind)+"\t"+string(ev.Class)]++
+			return nil
+		}
+		buf = parser.AppendJSON(buf[:0], &ev)
+		buf = append(buf, '\n')
+		_, err := out.Write(buf)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("parse: %w", err)
+	}
+	if *stats {
+		writeStats(out, counts, lines, time.Since(start))
+	}
+	return out.Flush()
+}
+
+func sourceNames() string {
+	names := make([]string, len(parser.Sources))
+	for i, s := range parser.Sources {
+		names[i] = string(s)
+	}
+	return strings.Join(names, ", ")
+}
+
+// parserOptions turns the flags shared by parse and explain into Options.
+func parserOptions(source, logFormat, tz, bootTime string) (parser.Options, error) {
+	opts := parser.Options{Source: parser.Source(source), LogFormat: logFormat}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return opts, fmt.Errorf("--tz %q: %v", tz, err)
+	}
+	opts.Location = loc
+	if bootTime != "" {
+		bt, err := time.Parse(time.RFC3339Nano, bootTime)
+		if err != nil {
+			return opts, fmt.Errorf("--boot-time %q: want RFC 3339: %v", bootTime, err)
+		}
+		opts.BootTime = bt
+	}
+	return opts, nil
+}
+
+// eachLine calls fn for every line of r without its line ending. A line longer
+// than parser.MaxLineBytes is passed on cut to MaxLineBytes+1 bytes (so the
+// parser reports it as too long) while the rest is skipped, keeping memory
+// bounded whatever the input holds. The slice is only valid during fn.
+func eachLine(r io.Reader, fn func([]byte) error) error {
+	br := bufio.NewReaderSize(r, 256<<10)
+	var long []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			if len(long) <= parser.MaxLineBytes {
+				long = append(long, chunk[:min(len(chunk), parser.MaxLineBytes+1-len(long))]...)
+			}
+			continue
+		}
+		line := chunk
+		if len(long) > 0 {
+			if len(long) <= parser.MaxLineBytes {
+				long = append(long, chunk[:min(len(chunk), parser.MaxLineBytes+1-len(long))]...)
+			}
+			line = long
+		}
+		line = trimEOL(line)
+		if len(line) > 0 || err == nil {
+			if ferr := fn(line); ferr != nil {
+				return ferr
+			}
+		}
+		long = long[:0]
+		if cap(long) > 4<<20 {
+			long = nil // one huge line must not pin its buffer for good
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func trimEOL(b []byte) []byte {
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		b = b[:n-1]
+	}
+	if n := len(b); n > 0 && b[n-1] == '\r' {
+		b = b[:n-1]
+	}
+	return b
+}
+
+func writeStats(w io.Writer, counts map[string]int, lines int, took time.Duration) {
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if counts[keys[i]] != counts[keys[j]] {
+			return counts[keys[i]] > counts[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	fmt.Fprintf(w, "%-14s %-15s %-26s %10s\n", "SOURCE", "KIND", "CLASS", "EVENTS")
+	for _, k := range keys {
+		f := strings.SplitN(k, "\t", 3)
+		class := f[2]
+		if class == "" {
+			class = "-"
+		}
+		fmt.Fprintf(w, "%-14s %-15s %-26s %10d\n", f[0], f[1], class, counts[k])
+	}
+	rate := 0.0
+	if s := took.Seconds(); s > 0 {
+		rate = float64(lines) / s
+	}
+	fmt.Fprintf(w, "%d lines in %s (%.0f lines/s)\n", lines, took.Round(time.Millisecond), rate)
+}
