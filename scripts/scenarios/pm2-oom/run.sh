@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# pm2-oom: a Node app under PM2, inside a cgroup v1 memory cgroup, OOM-killed by the
+# real kernel when a request makes it allocate; PM2 restarts it; nginx answers 502
+# (premature close for the requests in flight, refused while the app is down).
+NAME=pm2-oom
+source "$(dirname "$0")/../common/lib.sh"
+NGX=18410 APP=18411
+CG=/sys/fs/cgroup/memory/culprit-scn-oom
+LIMIT_MB=${LIMIT_MB:-160}
+
+npm_deps
+PM2="$NPM_DIR/node_modules/.bin/pm2"
+export PM2_HOME="$WORK/pm2home"
+
+port_free $NGX; port_free $APP
+prepare
+cp "$(dirname "$0")/app.js" "$WORK/app.js"
+
+# A stale cgroup from an interrupted run holds no task once its PM2 is gone.
+[ -d "$CG" ] && rmdir "$CG" 2>/dev/null || true
+mkdir -p "$CG"
+echo $((LIMIT_MB << 20)) >"$CG/memory.limit_in_bytes"
+on_exit "$PM2 kill >/dev/null 2>&1; sleep 0.5; rmdir $CG"
+
+cat >"$WORK/ecosystem.config.js" <<JS
+module.exports = { apps: [{
+  name: 'shop-api',
+  script: '$WORK/app.js',
+  env: { PORT: '$APP', WARM_MS: '3000' },
+  time: true,
+  autorestart: true,
+  restart_delay: 1000,
+  out_file: '$WORK/shop-api-out.log',
+  error_file: '$WORK/shop-api-error.log',
+}] };
+JS
+
+{ nginx_head; cat <<CONF
+    upstream shop_api { server 127.0.0.1:$APP; }
+    server {
+        listen 127.0.0.1:$NGX;
+        server_name shop.local;
+        location / {
+            proxy_pass http://shop_api;
+            proxy_read_timeout 30s;
+        }
+    }
+}
+CONF
+} >"$WORK/nginx.conf"
+
+# The PM2 daemon is started from a shell that joined the cgroup, so the daemon and
+# every app it forks are charged to it (as under a systemd unit with MemoryLimit).
+bash -c "echo \$\$ >$CG/cgroup.procs; exec $PM2 start $WORK/ecosystem.config.js" >"$WORK/pm2-cli.out" 2>&1
+mark "pm2 started shop-api in memory cgroup culprit-scn-oom (limit ${LIMIT_MB} MiB)"
+wait_port $APP 15
+nginx_start
+wait_port $NGX
+DMESG_FROM=$(date -u +%s)
+mark "nginx started on 127.0.0.1:$NGX, proxy to 127.0.0.1:$APP; steady load begins"
+
+load_start --base "http://127.0.0.1:$NGX" --rate 10 --duration 40 --paths '/api/items=6,/api/cart=3,/health=1,/favicon.ico=1' --timeout 20
+sleep 15
+mark "trigger: GET /api/report?range=all (the app allocates without bound)"
+curl -s -o /dev/null -w '%{http_code}\n' -A 'culprit-scenario-trigger/1.0' "http://127.0.0.1:$NGX/api/report?range=all" >>"$WORK/trigger.out" || true
+mark "trigger request ended: $(tail -1 "$WORK/trigger.out")"
+load_wait
+mark "load ended"
+sleep 1
+nginx_stop
+"$PM2" kill >/dev/null 2>&1 || true
+
+# Only the kernel lines of this scenario's kill: the blocks that name our cgroup,
+# from "invoked oom-killer" to the reaper line, within the run's window.
+dmesg --time-format iso | $PY "$COMMON/oomblocks.py" --since "$DMESG_FROM" --cgroup /culprit-scn-oom >"$WORK/kern.log"
+[ -s "$WORK/kern.log" ] || { log "no OOM kill in dmesg"; exit 1; }
+cp "$PM2_HOME/pm2.log" "$WORK/pm2.log"
+
+cat >"$WORK/README.in" <<MD
+# pm2-oom
+
+A Node HTTP app (\`app.js\`, name \`shop-api\`) runs under PM2 $(node -p "require('$NPM_DIR/node_modules/pm2/package.json').version") (fork mode,
+\`time: true\`, \`restart_delay: 1000\`) whose daemon was started inside the cgroup v1 memory cgroup
+\`/culprit-scn-oom\` limited to $LIMIT_MB MiB. nginx proxies \`127.0.0.1:$NGX\` to \`127.0.0.1:$APP\`.
+A steady load of 10 requests/s runs for 40 s; 15 s in, one request to \`/api/report\` makes the app
+allocate 32 MiB per tick until the real kernel OOM-kills it. PM2 restarts it; the app warms up for 3 s
+before listening again. nginx answers 502: "upstream prematurely closed connection" for the requests in
+flight at the kill, then "connect() failed (111: Connection refused)" until the app listens again.
+
+Files: \`access.log\`, \`error.log\` (nginx), \`pm2.log\` (PM2 daemon log, \$PM2_HOME/pm2.log),
+\`shop-api-out.log\` / \`shop-api-error.log\` (the app's stdout/stderr as PM2 wrote them, \`time: true\`),
+\`kern.log\` (\`dmesg --time-format iso\`, only the blocks of this kill).
+
+Regenerate: \`sudo scripts/scenarios/pm2-oom/run.sh\` (root: cgroup and dmesg).
+MD
+finish --copy access.log --copy error.log --copy pm2.log --copy shop-api-out.log --copy shop-api-error.log --copy kern.log \
+  --incident "upstream=127.0.0.1:$APP;cause=oom_kill;match=ua~^127\\.0\\.0\\.1:$APP" \
+  --description "Node app under PM2 OOM-killed by the kernel (memory cgroup), restarted by PM2; nginx 502 until it listens again" \
+  --notes "kern.log is dmesg --time-format iso (wall clock computed by dmesg from boot time + monotonic). The killed process is the PM2-forked node app; the PM2 daemon stays in the same cgroup and survives." \
+  --readme "$WORK/README.in"
