@@ -1,0 +1,311 @@
+package clickhouse
+
+import (
+	"time"
+
+	"github.com/culprit-dev/culprit/parser"
+)
+
+// Origin is where a line came from: the shipper's record headers plus the
+// service the analyzer mapped it to. FileID and Offset are the line's
+// identity, the dedup key of every event table.
+type Origin struct {
+	Host      string // shipper's host header
+	Service   string
+	Path      string
+	FileID    string
+	Offset    int64
+	ReadTime  time.Time
+	Truncated bool
+}
+
+// Batch accumulates rows column by column for one insert per table: the
+// driver's columnar Append is several times cheaper than row-wise Append.
+// Strings are kept as given (they may alias the record's value, which the
+// caller must not reuse until the batch is written); slices are copied.
+type Batch struct {
+	req  requestCols
+	perr proxyErrorCols
+	up   upstreamCols
+	unp  unparsedCols
+}
+
+// Len is the number of rows in all tables.
+func (b *Batch) Len() int {
+	return len(b.req.time) + len(b.perr.time) + len(b.up.time) + len(b.unp.time)
+}
+
+// Reset empties b and drops its references to record values.
+func (b *Batch) Reset() {
+	b.req.reset()
+	b.perr.reset()
+	b.up.reset()
+	b.unp.reset()
+}
+
+// Add appends ev, read from the line at o, to the table of its kind.
+func (b *Batch) Add(ev *parser.Event, o *Origin) {
+	t := ev.Time
+	if t.IsZero() {
+		// The line carried no time the parser could read: the shipper's
+		// read time is the best place in time we have.
+		t = o.ReadTime
+	}
+	t = t.UTC()
+	sec, ms := t.Truncate(time.Second), uint16(t.Nanosecond()/int(time.Millisecond))
+	host := ev.Hostname
+	if host == "" {
+		host = o.Host
+	}
+	switch ev.Kind {
+	case parser.KindRequest:
+		c := &b.req
+		c.time = append(c.time, sec)
+		c.timeMS = append(c.timeMS, ms)
+		c.service = append(c.service, o.Service)
+		c.hostname = append(c.hostname, host)
+		c.source = append(c.source, string(ev.Source))
+		c.serverName = append(c.serverName, ev.ServerName)
+		upstream := ""
+		if n := len(ev.UpstreamAddr); n > 0 {
+			// The last server tried is the one whose answer (or failure)
+			// became the response status.
+			upstream = ev.UpstreamAddr[n-1]
+		}
+		c.upstream = append(c.upstream, upstream)
+		c.status = append(c.status, clampU16(ev.Status))
+		c.client = append(c.client, ev.Client)
+		c.method = append(c.method, ev.Method)
+		c.uri = append(c.uri, ev.URI)
+		c.protocol = append(c.protocol, ev.Protocol)
+		c.bodyBytes = append(c.bodyBytes, ev.BodyBytes)
+		c.referer = append(c.referer, ev.Referer)
+		c.userAgent = append(c.userAgent, ev.UserAgent)
+		c.requestTime = append(c.requestTime, ev.RequestTime)
+		c.upstreamAddr = append(c.upstreamAddr, append([]string{}, ev.UpstreamAddr...))
+		st := make([]uint16, len(ev.UpstreamStatus))
+		for i, s := range ev.UpstreamStatus {
+			st[i] = clampU16(s)
+		}
+		c.upstreamStatus = append(c.upstreamStatus, st)
+		c.connectTime = append(c.connectTime, append([]float64{}, ev.UpstreamConnectTime...))
+		c.headerTime = append(c.headerTime, append([]float64{}, ev.UpstreamHeaderTime...))
+		c.responseTime = append(c.responseTime, append([]float64{}, ev.UpstreamResponseTime...))
+		c.requestID = append(c.requestID, ev.RequestID)
+		c.cid = append(c.cid, ev.CID)
+		c.class = append(c.class, string(ev.Class))
+		c.incidentID = append(c.incidentID, "")
+		c.path = append(c.path, o.Path)
+		c.fileID = append(c.fileID, o.FileID)
+		c.lineOffset = append(c.lineOffset, uint64(o.Offset))
+		c.readTime = append(c.readTime, o.ReadTime.UTC())
+	case parser.KindProxyError:
+		c := &b.perr
+		c.time = append(c.time, sec)
+		c.timeMS = append(c.timeMS, ms)
+		c.service = append(c.service, o.Service)
+		c.hostname = append(c.hostname, host)
+		c.source = append(c.source, string(ev.Source))
+		c.class = append(c.class, string(ev.Class))
+		c.level = append(c.level, ev.Level)
+		c.upstream = append(c.upstream, ev.Upstream)
+		c.pid = append(c.pid, clampI32(ev.PID))
+		c.tid = append(c.tid, clampI32(ev.TID))
+		c.cid = append(c.cid, ev.CID)
+		c.errno = append(c.errno, clampI32(ev.Errno))
+		c.client = append(c.client, ev.Client)
+		c.server = append(c.server, ev.Server)
+		c.request = append(c.request, ev.Request)
+		c.host = append(c.host, ev.Host)
+		c.referrer = append(c.referrer, ev.Referrer)
+		c.zone = append(c.zone, ev.Zone)
+		c.message = append(c.message, ev.Message)
+		c.incidentID = append(c.incidentID, "")
+		c.path = append(c.path, o.Path)
+		c.fileID = append(c.fileID, o.FileID)
+		c.lineOffset = append(c.lineOffset, uint64(o.Offset))
+		c.readTime = append(c.readTime, o.ReadTime.UTC())
+	case parser.KindUpstreamEvent:
+		c := &b.up
+		c.time = append(c.time, sec)
+		c.timeMS = append(c.timeMS, ms)
+		c.service = append(c.service, o.Service)
+		c.hostname = append(c.hostname, host)
+		c.source = append(c.source, string(ev.Source))
+		c.class = append(c.class, string(ev.Class))
+		c.level = append(c.level, ev.Level)
+		c.process = append(c.process, ev.Process)
+		c.pid = append(c.pid, clampI32(ev.PID))
+		c.signal = append(c.signal, ev.Signal)
+		c.exitCode = append(c.exitCode, clampI32(ev.ExitCode))
+		c.unit = append(c.unit, ev.Unit)
+		c.container = append(c.container, ev.Container)
+		c.app = append(c.app, ev.App)
+		c.dependency = append(c.dependency, ev.Dependency)
+		c.memoryKB = append(c.memoryKB, ev.MemoryKB)
+		c.message = append(c.message, ev.Message)
+		c.incidentID = append(c.incidentID, "")
+		c.path = append(c.path, o.Path)
+		c.fileID = append(c.fileID, o.FileID)
+		c.lineOffset = append(c.lineOffset, uint64(o.Offset))
+		c.readTime = append(c.readTime, o.ReadTime.UTC())
+	default: // KindUnparsed, and any kind this build does not know
+		c := &b.unp
+		reason, line := ev.Reason, ev.Line
+		if ev.Kind != parser.KindUnparsed {
+			reason = "unknown event kind " + string(ev.Kind)
+		}
+		c.time = append(c.time, o.ReadTime.UTC().Truncate(time.Second))
+		c.hostname = append(c.hostname, host)
+		c.source = append(c.source, string(ev.Source))
+		c.service = append(c.service, o.Service)
+		c.path = append(c.path, o.Path)
+		c.fileID = append(c.fileID, o.FileID)
+		c.lineOffset = append(c.lineOffset, uint64(o.Offset))
+		var tr uint8
+		if o.Truncated {
+			tr = 1
+		}
+		c.truncated = append(c.truncated, tr)
+		c.reason = append(c.reason, reason)
+		c.line = append(c.line, line)
+	}
+}
+
+// AddUnparsed records a line that never reached the parser (bad headers),
+// so that it is kept rather than dropped.
+func (b *Batch) AddUnparsed(line []byte, reason string, o *Origin) {
+	var ev parser.Event
+	ev.Unparsed("", line, reason)
+	b.Add(&ev, o)
+}
+
+func clampU16(v int) uint16 {
+	if v < 0 {
+		return 0
+	}
+	if v > 65535 {
+		return 65535
+	}
+	return uint16(v)
+}
+
+func clampI32(v int) int32 {
+	if v < -1<<31 {
+		return -1 << 31
+	}
+	if v > 1<<31-1 {
+		return 1<<31 - 1
+	}
+	return int32(v)
+}
+
+// Column lists name the columns in the order of the values each
+// columns() method returns; tests check them against the live schema.
+
+type requestCols struct {
+	time                                  []time.Time
+	timeMS                                []uint16
+	service, hostname, source, serverName []string
+	upstream                              []string
+	status                                []uint16
+	client, method, uri, protocol         []string
+	bodyBytes                             []int64
+	referer, userAgent                    []string
+	requestTime                           []float64
+	upstreamAddr                          [][]string
+	upstreamStatus                        [][]uint16
+	connectTime, headerTime, responseTime [][]float64
+	requestID                             []string
+	cid                                   []int64
+	class, incidentID, path, fileID       []string
+	lineOffset                            []uint64
+	readTime                              []time.Time
+}
+
+var requestColumns = []string{"time", "time_ms", "service", "hostname", "source", "server_name", "upstream", "status",
+	"client", "method", "uri", "protocol", "body_bytes", "referer", "user_agent", "request_time", "upstream_addr",
+	"upstream_status", "upstream_connect_time", "upstream_header_time", "upstream_response_time", "request_id", "cid",
+	"class", "incident_id", "path", "file_id", "line_offset", "read_time"}
+
+func (c *requestCols) columns() []any {
+	return []any{c.time, c.timeMS, c.service, c.hostname, c.source, c.serverName, c.upstream, c.status,
+		c.client, c.method, c.uri, c.protocol, c.bodyBytes, c.referer, c.userAgent, c.requestTime, c.upstreamAddr,
+		c.upstreamStatus, c.connectTime, c.headerTime, c.responseTime, c.requestID, c.cid,
+		c.class, c.incidentID, c.path, c.fileID, c.lineOffset, c.readTime}
+}
+
+func (c *requestCols) reset() {
+	// Drop references so the record values they alias can be collected.
+	*c = requestCols{}
+}
+
+type proxyErrorCols struct {
+	time                                    []time.Time
+	timeMS                                  []uint16
+	service, hostname, source, class, level []string
+	upstream                                []string
+	pid, tid                                []int32
+	cid                                     []int64
+	errno                                   []int32
+	client, server, request, host, referrer []string
+	zone, message, incidentID, path, fileID []string
+	lineOffset                              []uint64
+	readTime                                []time.Time
+}
+
+var proxyErrorColumns = []string{"time", "time_ms", "service", "hostname", "source", "class", "level", "upstream",
+	"pid", "tid", "cid", "errno", "client", "server", "request", "host", "referrer", "zone", "message", "incident_id",
+	"path", "file_id", "line_offset", "read_time"}
+
+func (c *proxyErrorCols) columns() []any {
+	return []any{c.time, c.timeMS, c.service, c.hostname, c.source, c.class, c.level, c.upstream,
+		c.pid, c.tid, c.cid, c.errno, c.client, c.server, c.request, c.host, c.referrer, c.zone, c.message, c.incidentID,
+		c.path, c.fileID, c.lineOffset, c.readTime}
+}
+
+func (c *proxyErrorCols) reset() { *c = proxyErrorCols{} }
+
+type upstreamCols struct {
+	time                                    []time.Time
+	timeMS                                  []uint16
+	service, hostname, source, class, level []string
+	process                                 []string
+	pid                                     []int32
+	signal                                  []string
+	exitCode                                []int32
+	unit, container, app, dependency        []string
+	memoryKB                                []int64
+	message, incidentID, path, fileID       []string
+	lineOffset                              []uint64
+	readTime                                []time.Time
+}
+
+var upstreamColumns = []string{"time", "time_ms", "service", "hostname", "source", "class", "level", "process", "pid",
+	"signal", "exit_code", "unit", "container", "app", "dependency", "memory_kb", "message", "incident_id", "path",
+	"file_id", "line_offset", "read_time"}
+
+func (c *upstreamCols) columns() []any {
+	return []any{c.time, c.timeMS, c.service, c.hostname, c.source, c.class, c.level, c.process, c.pid,
+		c.signal, c.exitCode, c.unit, c.container, c.app, c.dependency, c.memoryKB, c.message, c.incidentID, c.path,
+		c.fileID, c.lineOffset, c.readTime}
+}
+
+func (c *upstreamCols) reset() { *c = upstreamCols{} }
+
+type unparsedCols struct {
+	time                                    []time.Time
+	hostname, source, service, path, fileID []string
+	lineOffset                              []uint64
+	truncated                               []uint8
+	reason, line                            []string
+}
+
+var unparsedColumns = []string{"time", "hostname", "source", "service", "path", "file_id", "line_offset", "truncated",
+	"reason", "line"}
+
+func (c *unparsedCols) columns() []any {
+	return []any{c.time, c.hostname, c.source, c.service, c.path, c.fileID, c.lineOffset, c.truncated, c.reason, c.line}
+}
+
+func (c *unparsedCols) reset() { *c = unparsedCols{} }
