@@ -1,0 +1,648 @@
+package parser
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unsafe"
+)
+
+// The nginx access log parser is compiled from the user's own log_format
+// string into a sequence of (variable, literal) steps, in the spirit of Loki's
+// pattern matcher: matching a line is a series of bytes.Index calls for the
+// literal that ends each variable, then a typed conversion of the bytes in
+// between. No regexp, and no allocation per line once the Event's slices and
+// the unescape scratch buffer have grown.
+//
+// Which bytes end a variable: the first occurrence of the literal text that
+// follows it in the format. nginx's escape=default turns '"' and '\' inside
+// values into \x22 and \x5C (escape=json into \" and \\), so a quoted
+// variable can never contain its closing quote and the first occurrence is
+// the right one. Three cases need more than that and get their own scanner:
+//   - the format's last literal must end the line (so a value that is not
+//     escaped, escape=none, may still contain it);
+//   - $time_local contains a space: it is 26 bytes wide;
+//   - $upstream_* values contain ", " and " : " (one value per upstream tried,
+//     groups separated by " : "): when such a variable is followed by a space
+//     or a comma, its value runs over items joined by those separators.
+//
+// Multi-value upstream variables are flattened into one list per field in the
+// order nginx wrote them: "10.0.0.1:80, 10.0.0.2:80 : 10.0.0.3:80" becomes
+// three addresses, and the i-th status/time belongs to the i-th address. The
+// group boundary (an internal redirect such as error_page to a named
+// location) is not kept. "-" in a list is kept as a placeholder (status 0,
+// time Absent) so the lists stay aligned; a request that reached no upstream
+// at all has empty lists.
+
+// AccessFormat is a compiled nginx log_format. It keeps a scratch buffer for
+// unescaped values, so it is not safe for concurrent use: each Parser compiles
+// its own. Strings that Parse puts into an Event alias the line or that
+// buffer and are valid until the next call to Parse.
+type AccessFormat struct {
+	format string
+	escape accessEscape
+	prefix []byte // literal text before the first variable
+	steps  []accessStep
+	// json is set when the format itself is a JSON object template; lines
+	// that fail the template but are JSON objects are then read as JSON.
+	json bool
+	buf  []byte // unescaped values of the current line
+}
+
+type accessEscape uint8
+
+const (
+	escapeDefault accessEscape = iota // \xHH for '"', '\', control and non-ASCII bytes
+	escapeJSON                        // JSON string escapes
+	escapeNone                        // nothing escaped
+)
+
+// accessVar is what a variable means to the Event.
+type accessVar uint8
+
+const (
+	avUnknown accessVar = iota // matched and skipped
+	avRemoteAddr
+	avTimeLocal
+	avTimeISO
+	avMsec
+	avTimeAny // JSON logs: any of the time forms above, or RFC 3339, or epoch milliseconds
+	avRequest
+	avMethod
+	avRequestURI
+	avURI // $uri: used only when $request/$request_uri did not give the URI
+	avProtocol
+	avStatus
+	avBodyBytes
+	avBytesSent // $bytes_sent: used only when $body_bytes_sent is not logged
+	avReferer
+	avUserAgent
+	avRequestTime
+	avUpstreamAddr
+	avUpstreamStatus
+	avUpstreamConnectTime
+	avUpstreamHeaderTime
+	avUpstreamResponseTime
+	avRequestID
+	avConnection
+	avServerName
+	avHost     // $host: the Host header or server name; fills ServerName when $server_name is absent
+	avHTTPHost // $http_host
+	avHostname
+	avPID
+)
+
+type accessScan uint8
+
+const (
+	scanToLiteral accessScan = iota // up to the first occurrence of lit
+	scanRest                        // last variable, nothing after it: the rest of the line
+	scanSuffix                      // last variable: lit must end the line
+	scanList                        // upstream list followed by ' ' or ','
+)
+
+type accessStep struct {
+	v    accessVar
+	name string // "$status", for error messages
+	lit  []byte // literal text after the variable
+	scan accessScan
+}
+
+// CompileAccessFormat compiles an nginx log_format string (without
+// "log_format name"), optionally starting with escape=default|json|none.
+// Variables are $name or ${name}; everything else is literal text.
+func CompileAccessFormat(format string) (*AccessFormat, error) {
+	f := &AccessFormat{format: format}
+	s := strings.TrimSpace(format)
+	if rest, ok := strings.CutPrefix(s, "escape="); ok {
+		mode, after, _ := strings.Cut(rest, " ")
+		switch mode {
+		case "default":
+			f.escape = escapeDefault
+		case "json":
+			f.escape = escapeJSON
+		case "none":
+			f.escape = escapeNone
+		default:
+			return nil, fmt.Errorf("unknown escape=%s (want default, json or none)", mode)
+		}
+		s = strings.TrimLeft(after, " \t")
+	}
+	if s == "" {
+		return nil, errors.New("empty log_format")
+	}
+	f.json = s[0] == '{'
+
+	var lit []byte
+	var cur *accessStep
+	flush := func() {
+		if cur == nil {
+			f.prefix = append([]byte(nil), lit...)
+		} else {
+			cur.lit = append([]byte(nil), lit...)
+		}
+		lit = lit[:0]
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c != '$' {
+			lit = append(lit, c)
+			i++
+			continue
+		}
+		var name string
+		switch {
+		case i+1 < len(s) && s[i+1] == '{':
+			end := strings.IndexByte(s[i+2:], '}')
+			if end < 0 {
+				return nil, fmt.Errorf("unclosed ${ at byte %d", i)
+			}
+			name = s[i+2 : i+2+end]
+			i += end + 3
+		default:
+			j := i + 1
+			for j < len(s) && isVarNameByte(s[j]) {
+				j++
+			}
+			name = s[i+1 : j]
+			if name == "" {
+				// A lone '$' is literal text in nginx too.
+				lit = append(lit, '$')
+				i++
+				continue
+			}
+			i = j
+		}
+		if name == "" || strings.IndexFunc(name, func(r rune) bool { return r > 0x7f || !isVarNameByte(byte(r)) }) >= 0 {
+			return nil, fmt.Errorf("bad variable name %q", name)
+		}
+		if cur != nil && len(lit) == 0 {
+			return nil, fmt.Errorf("variables %s and $%s have no text between them: cannot tell where one ends", cur.name, name)
+		}
+		flush()
+		name = strings.ToLower(name)
+		f.steps = append(f.steps, accessStep{v: accessFormatVar(name), name: "$" + name})
+		cur = &f.steps[len(f.steps)-1]
+	}
+	flush()
+	if len(f.steps) == 0 {
+		return nil, errors.New("log_format has no variables")
+	}
+	for i := range f.steps {
+		st := &f.steps[i]
+		switch {
+		case i == len(f.steps)-1 && len(st.lit) == 0:
+			st.scan = scanRest
+		case i == len(f.steps)-1:
+			st.scan = scanSuffix
+		case isAccessList(st.v) && (st.lit[0] == ' ' || st.lit[0] == ','):
+			st.scan = scanList
+		}
+	}
+	return f, nil
+}
+
+func isVarNameByte(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+func isAccessList(v accessVar) bool {
+	return v >= avUpstreamAddr && v <= avUpstreamResponseTime
+}
+
+// accessFormatVar maps an nginx variable name (lower case, without '$') to
+// its meaning; anything else is matched and skipped.
+func accessFormatVar(name string) accessVar {
+	switch name {
+	case "remote_addr":
+		return avRemoteAddr
+	case "time_local":
+		return avTimeLocal
+	case "time_iso8601":
+		return avTimeISO
+	case "msec":
+		return avMsec
+	case "request":
+		return avRequest
+	case "request_method":
+		return avMethod
+	case "request_uri":
+		return avRequestURI
+	case "uri", "document_uri":
+		return avURI
+	case "server_protocol":
+		return avProtocol
+	case "status":
+		return avStatus
+	case "body_bytes_sent":
+		return avBodyBytes
+	case "bytes_sent":
+		return avBytesSent
+	case "http_referer":
+		return avReferer
+	case "http_user_agent":
+		return avUserAgent
+	case "request_time":
+		return avRequestTime
+	case "upstream_addr":
+		return avUpstreamAddr
+	case "upstream_status":
+		return avUpstreamStatus
+	case "upstream_connect_time":
+		return avUpstreamConnectTime
+	case "upstream_header_time":
+		return avUpstreamHeaderTime
+	case "upstream_response_time":
+		return avUpstreamResponseTime
+	case "request_id":
+		return avRequestID
+	case "connection":
+		return avConnection
+	case "server_name":
+		return avServerName
+	case "host":
+		return avHost
+	case "http_host":
+		return avHTTPHost
+	case "hostname":
+		return avHostname
+	case "pid":
+		return avPID
+	}
+	return avUnknown
+}
+
+// Format returns the log_format string f was compiled from.
+func (f *AccessFormat) Format() string { return f.format }
+
+// Parse fills ev from one access log line (without its newline). A line
+// that does not match the format returns an error naming the field and what
+// was expected; the caller turns it into an unparsed event. A line that is a
+// JSON object is read by key names (see accessJSONKey) unless the format
+// itself is a JSON template that matches it.
+func (f *AccessFormat) Parse(line []byte, loc *time.Location, ev *Event) error {
+	ev.Reset()
+	f.buf = f.buf[:0]
+	if loc == nil {
+		loc = time.UTC
+	}
+	for len(line) > 0 && (line[len(line)-1] == '\n' || line[len(line)-1] == '\r') {
+		line = line[:len(line)-1]
+	}
+	if len(line) == 0 {
+		return errors.New("empty line")
+	}
+	var err error
+	switch {
+	case !f.json && accessIsJSONObject(line):
+		err = f.parseJSON(line, loc, ev)
+	default:
+		err = f.parseSteps(line, loc, ev)
+		if err != nil && f.json && accessIsJSONObject(line) {
+			// The template did not match (keys reordered, a value nginx
+			// left empty where the template had a bare number): read
+			// the object by its keys instead.
+			ev.Reset()
+			f.buf = f.buf[:0]
+			if jerr := f.parseJSON(line, loc, ev); jerr == nil {
+				err = nil
+			}
+		}
+	}
+	if err != nil {
+		return err
+	}
+	ev.Kind = KindRequest
+	ev.Source = SourceNginxAccess
+	accessDropEmptyUpstream(ev)
+	return nil
+}
+
+// accessIsJSONObject: no log_format but a JSON template starts with '{', so
+// a line that does is read as JSON (and a truncated one reported as such).
+func accessIsJSONObject(line []byte) bool {
+	for _, c := range line {
+		if c != ' ' && c != '\t' {
+			return c == '{'
+		}
+	}
+	return false
+}
+
+// accessDropEmptyUpstream empties the upstream lists of a request that
+// reached no upstream: nginx writes a single "-" in each of them.
+func accessDropEmptyUpstream(ev *Event) {
+	if len(ev.UpstreamAddr) > 1 || len(ev.UpstreamStatus) > 1 || len(ev.UpstreamConnectTime) > 1 ||
+		len(ev.UpstreamHeaderTime) > 1 || len(ev.UpstreamResponseTime) > 1 {
+		return
+	}
+	if len(ev.UpstreamAddr) == 1 && ev.UpstreamAddr[0] != "" ||
+		len(ev.UpstreamStatus) == 1 && ev.UpstreamStatus[0] != 0 ||
+		len(ev.UpstreamConnectTime) == 1 && ev.UpstreamConnectTime[0] != Absent ||
+		len(ev.UpstreamHeaderTime) == 1 && ev.UpstreamHeaderTime[0] != Absent ||
+		len(ev.UpstreamResponseTime) == 1 && ev.UpstreamResponseTime[0] != Absent {
+		return
+	}
+	ev.UpstreamAddr = ev.UpstreamAddr[:0]
+	ev.UpstreamStatus = ev.UpstreamStatus[:0]
+	ev.UpstreamConnectTime = ev.UpstreamConnectTime[:0]
+	ev.UpstreamHeaderTime = ev.UpstreamHeaderTime[:0]
+	ev.UpstreamResponseTime = ev.UpstreamResponseTime[:0]
+}
+
+func (f *AccessFormat) parseSteps(line []byte, loc *time.Location, ev *Event) error {
+	if !bytes.HasPrefix(line, f.prefix) {
+		return fmt.Errorf("line does not start with %q as the log_format does", f.prefix)
+	}
+	pos := len(f.prefix)
+	for i := range f.steps {
+		st := &f.steps[i]
+		end := -1
+		switch st.scan {
+		case scanRest:
+			end = len(line)
+		case scanSuffix:
+			if len(line)-pos < len(st.lit) || !bytes.HasSuffix(line, st.lit) {
+				return fmt.Errorf("%s: the line should end with %q after it but does not (truncated?)", st.name, st.lit)
+			}
+			end = len(line) - len(st.lit)
+		case scanList:
+			end = accessScanList(line, pos)
+			if !bytes.HasPrefix(line[end:], st.lit) {
+				return fmt.Errorf("%s: expected %q after the list %q", st.name, st.lit, accessQuoteMax(line[pos:end]))
+			}
+		default:
+			if st.v == avTimeLocal && pos+26 <= len(line) && bytes.HasPrefix(line[pos+26:], st.lit) {
+				end = pos + 26 // contains a space; fixed width
+				break
+			}
+			end = f.indexLit(line, pos, st.lit)
+			if end < 0 {
+				return fmt.Errorf("%s: expected %q after it, not found in the rest of the line %q", st.name, st.lit, accessQuoteMax(line[pos:]))
+			}
+		}
+		if err := f.assign(st.v, line[pos:end], f.escape, loc, ev); err != nil {
+			return fmt.Errorf("%s: %w", st.name, err)
+		}
+		pos = end + len(st.lit)
+	}
+	return nil
+}
+
+// indexLit finds lit in line from byte from on; with escape=json a quote
+// preceded by an odd number of backslashes is part of a value, not the end.
+func (f *AccessFormat) indexLit(line []byte, from int, lit []byte) int {
+	for from <= len(line) {
+		i := bytes.Index(line[from:], lit)
+		if i < 0 {
+			return -1
+		}
+		i += from
+		if f.escape == escapeJSON && lit[0] == '"' {
+			n := 0
+			for j := i - 1; j >= from && line[j] == '\\'; j-- {
+				n++
+			}
+			if n%2 == 1 {
+				from = i + 1
+				continue
+			}
+		}
+		return i
+	}
+	return -1
+}
+
+// accessScanList returns the end of an upstream list starting at pos: items
+// without spaces or commas, joined by ", " or " : ".
+func accessScanList(line []byte, pos int) int {
+	i := pos
+	for {
+		for i < len(line) && line[i] != ' ' && line[i] != ',' {
+			i++
+		}
+		switch {
+		case i+1 < len(line) && line[i] == ',' && line[i+1] == ' ':
+			i += 2
+		case i+2 < len(line) && line[i] == ' ' && line[i+1] == ':' && line[i+2] == ' ':
+			i += 3
+		default:
+			return i
+		}
+	}
+}
+
+// accessQuoteMax shortens a value for an error message.
+func accessQuoteMax(b []byte) string {
+	const max = 64
+	if len(b) > max {
+		return string(b[:max]) + "..."
+	}
+	return string(b)
+}
+
+func accessAbsent(val []byte) bool {
+	return len(val) == 0 || len(val) == 1 && val[0] == '-'
+}
+
+// str returns val as a string that aliases the line, or the scratch buffer
+// when it had to be unescaped. "-" and "" (nginx's absent value) give "".
+func (f *AccessFormat) str(val []byte, esc accessEscape) string {
+	if accessAbsent(val) {
+		return ""
+	}
+	if esc != escapeNone && bytes.IndexByte(val, '\\') >= 0 {
+		start := len(f.buf)
+		if esc == escapeJSON {
+			f.buf = accessUnescapeJSON(f.buf, val)
+		} else {
+			f.buf = accessUnescapeDefault(f.buf, val)
+		}
+		b := f.buf[start:]
+		if len(b) == 0 {
+			return ""
+		}
+		return unsafe.String(&b[0], len(b))
+	}
+	return unsafe.String(&val[0], len(val))
+}
+
+// assign converts one value into the Event field its variable names.
+func (f *AccessFormat) assign(v accessVar, val []byte, esc accessEscape, loc *time.Location, ev *Event) error {
+	switch v {
+	case avUnknown:
+	case avRemoteAddr:
+		ev.Client = f.str(val, esc)
+	case avTimeLocal, avTimeISO, avMsec, avTimeAny:
+		if accessAbsent(val) {
+			return nil
+		}
+		t, ok := accessParseTime(v, val, loc)
+		if !ok {
+			return fmt.Errorf("expected %s, got %q", accessTimeWant(v), accessQuoteMax(val))
+		}
+		ev.Time = t
+	case avRequest:
+		f.request(f.str(val, esc), ev)
+	case avMethod:
+		ev.Method = f.str(val, esc)
+	case avRequestURI:
+		ev.URI = f.str(val, esc)
+	case avURI:
+		if ev.URI == "" {
+			ev.URI = f.str(val, esc)
+		}
+	case avProtocol:
+		ev.Protocol = f.str(val, esc)
+	case avStatus:
+		n, ok := accessUint(val)
+		if !ok || n > 999 {
+			return fmt.Errorf("expected a 3-digit status, got %q", accessQuoteMax(val))
+		}
+		ev.Status = int(n)
+	case avBodyBytes, avBytesSent:
+		if accessAbsent(val) {
+			return nil
+		}
+		n, ok := accessUint(val)
+		if !ok {
+			return fmt.Errorf("expected a byte count, got %q", accessQuoteMax(val))
+		}
+		if v == avBodyBytes || ev.BodyBytes == Absent {
+			ev.BodyBytes = n
+		}
+	case avReferer:
+		ev.Referer = f.str(val, esc)
+	case avUserAgent:
+		ev.UserAgent = f.str(val, esc)
+	case avRequestTime:
+		if accessAbsent(val) {
+			return nil
+		}
+		x, ok := accessFloat(val)
+		if !ok {
+			return fmt.Errorf("expected seconds, got %q", accessQuoteMax(val))
+		}
+		ev.RequestTime = x
+	case avUpstreamAddr, avUpstreamStatus, avUpstreamConnectTime, avUpstreamHeaderTime, avUpstreamResponseTime:
+		return f.list(v, val, esc, ev)
+	case avRequestID:
+		ev.RequestID = f.str(val, esc)
+	case avConnection:
+		if accessAbsent(val) {
+			return nil
+		}
+		n, ok := accessUint(val)
+		if !ok {
+			return fmt.Errorf("expected a connection serial number, got %q", accessQuoteMax(val))
+		}
+		ev.CID = n
+	case avServerName:
+		ev.ServerName = f.str(val, esc)
+	case avHost:
+		ev.Host = f.str(val, esc)
+		if ev.ServerName == "" {
+			ev.ServerName = ev.Host
+		}
+	case avHTTPHost:
+		ev.Host = f.str(val, esc)
+	case avHostname:
+		ev.Hostname = f.str(val, esc)
+	case avPID:
+		if accessAbsent(val) {
+			return nil
+		}
+		n, ok := accessUint(val)
+		if !ok || n > 1<<31 {
+			return fmt.Errorf("expected a pid, got %q", accessQuoteMax(val))
+		}
+		ev.PID = int(n)
+	}
+	return nil
+}
+
+// request splits "GET /x HTTP/1.1". A request line nginx could not parse
+// (a TLS handshake on a plain port, binary junk) is kept whole in Request
+// with no method.
+func (f *AccessFormat) request(s string, ev *Event) {
+	ev.Request = s
+	sp := strings.IndexByte(s, ' ')
+	if sp <= 0 || sp > 24 {
+		return
+	}
+	for i := 0; i < sp; i++ {
+		if c := s[i]; !(c >= 'A' && c <= 'Z' || c == '_' || c == '-') {
+			return
+		}
+	}
+	ev.Method = s[:sp]
+	rest := s[sp+1:]
+	if last := strings.LastIndexByte(rest, ' '); last >= 0 && strings.HasPrefix(rest[last+1:], "HTTP/") {
+		ev.URI = rest[:last]
+		ev.Protocol = rest[last+1:]
+		return
+	}
+	ev.URI = rest // HTTP/0.9 has no protocol
+}
+
+// list appends the items of a multi-value upstream variable.
+func (f *AccessFormat) list(v accessVar, val []byte, esc accessEscape, ev *Event) error {
+	for {
+		i, n := accessListSep(val)
+		item := val
+		if i >= 0 {
+			item = val[:i]
+		}
+		item = bytes.TrimSpace(item)
+		switch v {
+		case avUpstreamAddr:
+			ev.UpstreamAddr = append(ev.UpstreamAddr, f.str(item, esc))
+		case avUpstreamStatus:
+			st := 0
+			if !accessAbsent(item) {
+				x, ok := accessUint(item)
+				if !ok || x > 999 {
+					return fmt.Errorf("expected statuses like \"502, 200\", got %q", accessQuoteMax(val))
+				}
+				st = int(x)
+			}
+			ev.UpstreamStatus = append(ev.UpstreamStatus, st)
+		default:
+			x := float64(Absent)
+			if !accessAbsent(item) {
+				var ok bool
+				if x, ok = accessFloat(item); !ok {
+					return fmt.Errorf("expected times like \"0.001, 0.120\", got %q", accessQuoteMax(val))
+				}
+			}
+			switch v {
+			case avUpstreamConnectTime:
+				ev.UpstreamConnectTime = append(ev.UpstreamConnectTime, x)
+			case avUpstreamHeaderTime:
+				ev.UpstreamHeaderTime = append(ev.UpstreamHeaderTime, x)
+			default:
+				ev.UpstreamResponseTime = append(ev.UpstreamResponseTime, x)
+			}
+		}
+		if i < 0 {
+			return nil
+		}
+		val = val[i+n:]
+	}
+}
+
+// accessListSep finds the next separator of a multi-value upstream variable:
+// ',' between upstreams of a group, " : " between groups.
+func accessListSep(b []byte) (int, int) {
+	for i, c := range b {
+		switch {
+		case c == ',':
+			return i, 1
+		case c == ' ' && i+2 < len(b) && b[i+1] == ':' && b[i+2] == ' ':
+			return i, 3
+		}
+	}
+	return -1, 0
+}

@@ -1,0 +1,410 @@
+package parser
+
+import (
+	"strconv"
+	"time"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// Hand-written conversions for the access log hot path: time.Parse and
+// strconv allocate on some paths and are several times slower on the fixed
+// shapes nginx writes.
+
+// accessParseTime reads a time of the kind v names. Times with an offset are
+// exact; only an ISO time without one (a JSON log's own field) uses loc.
+func accessParseTime(v accessVar, b []byte, loc *time.Location) (time.Time, bool) {
+	switch v {
+	case avTimeLocal:
+		return accessTimeLocal(b)
+	case avTimeISO:
+		return accessTimeISO(b, loc)
+	case avMsec:
+		return accessEpoch(b, false)
+	}
+	switch {
+	case len(b) > 2 && b[2] == '/':
+		return accessTimeLocal(b)
+	case len(b) > 4 && b[4] == '-':
+		return accessTimeISO(b, loc)
+	}
+	return accessEpoch(b, true)
+}
+
+func accessTimeWant(v accessVar) string {
+	switch v {
+	case avTimeLocal:
+		return `$time_local like "25/Nov/2026:16:35:01 +0000"`
+	case avTimeISO:
+		return `$time_iso8601 like "2026-11-25T16:35:01+00:00"`
+	case avMsec:
+		return `$msec like "1764088501.123"`
+	}
+	return "a time ($time_local, $time_iso8601, RFC 3339 or Unix seconds)"
+}
+
+// accessTimeLocal reads $time_local, "25/Nov/2026:16:35:01 +0000".
+func accessTimeLocal(b []byte) (time.Time, bool) {
+	if len(b) != 26 || b[2] != '/' || b[6] != '/' || b[11] != ':' || b[14] != ':' || b[17] != ':' || b[20] != ' ' {
+		return time.Time{}, false
+	}
+	mon := accessMonth(b[3], b[4], b[5])
+	d, ok1 := accessDigits(b[0:2])
+	y, ok2 := accessDigits(b[7:11])
+	h, ok3 := accessDigits(b[12:14])
+	mi, ok4 := accessDigits(b[15:17])
+	s, ok5 := accessDigits(b[18:20])
+	off, ok6 := accessOffset(b[21:])
+	if mon == 0 || !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) {
+		return time.Time{}, false
+	}
+	return accessUnix(y, mon, d, h, mi, s, 0, off)
+}
+
+// accessTimeISO reads $time_iso8601 ("2026-11-25T16:35:01+00:00") and the
+// RFC 3339 variants JSON logs carry: a space for T, fractional seconds, Z,
+// +hhmm, or no offset at all (then the time is in loc).
+func accessTimeISO(b []byte, loc *time.Location) (time.Time, bool) {
+	if len(b) < 19 || b[4] != '-' || b[7] != '-' || (b[10] != 'T' && b[10] != ' ') || b[13] != ':' || b[16] != ':' {
+		return time.Time{}, false
+	}
+	y, ok1 := accessDigits(b[0:4])
+	mon, ok2 := accessDigits(b[5:7])
+	d, ok3 := accessDigits(b[8:10])
+	h, ok4 := accessDigits(b[11:13])
+	mi, ok5 := accessDigits(b[14:16])
+	s, ok6 := accessDigits(b[17:19])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) {
+		return time.Time{}, false
+	}
+	rest := b[19:]
+	nsec := 0
+	if len(rest) > 0 && (rest[0] == '.' || rest[0] == ',') {
+		i := 1
+		scale := 100000000
+		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+			nsec += int(rest[i]-'0') * scale
+			scale /= 10
+			i++
+		}
+		if i == 1 {
+			return time.Time{}, false
+		}
+		rest = rest[i:]
+	}
+	switch {
+	case len(rest) == 0:
+		if mon < 1 || mon > 12 || !accessValid(y, mon, d, h, mi, s) {
+			return time.Time{}, false
+		}
+		return time.Date(y, time.Month(mon), d, h, mi, s, nsec, loc).UTC(), true
+	case len(rest) == 1 && (rest[0] == 'Z' || rest[0] == 'z'):
+		return accessUnix(y, mon, d, h, mi, s, nsec, 0)
+	}
+	off, ok := accessOffset(rest)
+	if !ok {
+		return time.Time{}, false
+	}
+	return accessUnix(y, mon, d, h, mi, s, nsec, off)
+}
+
+// accessEpoch reads $msec ("1764088501.123"); loose also accepts integer
+// milliseconds, which JSON loggers often write.
+func accessEpoch(b []byte, loose bool) (time.Time, bool) {
+	i := 0
+	var sec int64
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		if i >= 16 {
+			return time.Time{}, false
+		}
+		sec = sec*10 + int64(b[i]-'0')
+		i++
+	}
+	if i == 0 {
+		return time.Time{}, false
+	}
+	nsec := int64(0)
+	if i < len(b) {
+		if b[i] != '.' {
+			return time.Time{}, false
+		}
+		scale := int64(100000000)
+		j := i + 1
+		for ; j < len(b); j++ {
+			c := b[j]
+			if c < '0' || c > '9' {
+				return time.Time{}, false
+			}
+			nsec += int64(c-'0') * scale
+			scale /= 10
+		}
+		if j == i+1 {
+			return time.Time{}, false
+		}
+	} else if loose && sec > 1e11 {
+		return time.UnixMilli(sec).UTC(), true
+	}
+	return time.Unix(sec, nsec).UTC(), true
+}
+
+// accessOffset reads +hhmm, +hh:mm or +hh as seconds east of UTC.
+func accessOffset(b []byte) (int, bool) {
+	if len(b) < 3 || (b[0] != '+' && b[0] != '-') {
+		return 0, false
+	}
+	h, ok := accessDigits(b[1:3])
+	if !ok || h > 23 {
+		return 0, false
+	}
+	m := 0
+	switch r := b[3:]; {
+	case len(r) == 0:
+	case len(r) == 2:
+		m, ok = accessDigits(r)
+	case len(r) == 3 && r[0] == ':':
+		m, ok = accessDigits(r[1:])
+	default:
+		return 0, false
+	}
+	if !ok || m > 59 {
+		return 0, false
+	}
+	off := h*3600 + m*60
+	if b[0] == '-' {
+		off = -off
+	}
+	return off, true
+}
+
+func accessDigits(b []byte) (int, bool) {
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, len(b) > 0
+}
+
+func accessMonth(a, b, c byte) int {
+	switch string([]byte{a, b, c}) {
+	case "Jan":
+		return 1
+	case "Feb":
+		return 2
+	case "Mar":
+		return 3
+	case "Apr":
+		return 4
+	case "May":
+		return 5
+	case "Jun":
+		return 6
+	case "Jul":
+		return 7
+	case "Aug":
+		return 8
+	case "Sep":
+		return 9
+	case "Oct":
+		return 10
+	case "Nov":
+		return 11
+	case "Dec":
+		return 12
+	}
+	return 0
+}
+
+func accessValid(y, mon, d, h, mi, s int) bool {
+	if y < 1970 || y > 9999 || mon < 1 || mon > 12 || d < 1 || h > 23 || mi > 59 || s > 60 {
+		return false
+	}
+	dim := 31
+	switch mon {
+	case 4, 6, 9, 11:
+		dim = 30
+	case 2:
+		dim = 28
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			dim = 29
+		}
+	}
+	return d <= dim
+}
+
+// accessUnix builds a UTC time from civil fields and an offset east of UTC
+// without time.Date's zone lookup; the day count is Howard Hinnant's
+// days_from_civil.
+func accessUnix(y, mon, d, h, mi, s, nsec, off int) (time.Time, bool) {
+	if !accessValid(y, mon, d, h, mi, s) {
+		return time.Time{}, false
+	}
+	yy := y
+	if mon <= 2 {
+		yy--
+	}
+	era := yy / 400
+	yoe := yy - era*400
+	mp := (mon + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	days := int64(era*146097 + doe - 719468)
+	sec := days*86400 + int64(h*3600+mi*60+s) - int64(off)
+	return time.Unix(sec, int64(nsec)).UTC(), true
+}
+
+// accessUint reads a non-negative decimal integer of at most 18 digits.
+func accessUint(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+// accessFloat reads nginx's fixed-point seconds ("0.001"). Dividing the
+// exact integer mantissa by an exact power of ten rounds once, so the result
+// equals strconv.ParseFloat's; other shapes (exponents, from JSON) go to it.
+func accessFloat(b []byte) (float64, bool) {
+	var mant uint64
+	digits, exp := 0, 0
+	dot := false
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			if digits >= 15 {
+				return accessFloatSlow(b)
+			}
+			mant = mant*10 + uint64(c-'0')
+			digits++
+			if dot {
+				exp++
+			}
+		case c == '.' && !dot:
+			dot = true
+		default:
+			return accessFloatSlow(b)
+		}
+	}
+	if digits == 0 {
+		return 0, false
+	}
+	p := 1.0
+	for i := 0; i < exp; i++ {
+		p *= 10
+	}
+	return float64(mant) / p, true
+}
+
+func accessFloatSlow(b []byte) (float64, bool) {
+	if len(b) == 0 {
+		return 0, false
+	}
+	x, err := strconv.ParseFloat(unsafe.String(&b[0], len(b)), 64)
+	if err != nil || x < 0 || x != x {
+		return 0, false
+	}
+	return x, true
+}
+
+func accessHex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// accessUnescapeDefault undoes nginx's escape=default: \xHH becomes the
+// byte it stands for (so a UTF-8 URI reads as UTF-8 again); any other
+// backslash is kept as written.
+func accessUnescapeDefault(dst, src []byte) []byte {
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		if c == '\\' && i+3 < len(src) && src[i+1] == 'x' {
+			hi, ok1 := accessHex(src[i+2])
+			lo, ok2 := accessHex(src[i+3])
+			if ok1 && ok2 {
+				dst = append(dst, hi<<4|lo)
+				i += 3
+				continue
+			}
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+// accessUnescapeJSON undoes JSON string escapes (nginx's escape=json writes
+// \" \\ \n \r \t \b \f and \u00XX); a malformed escape is kept as written.
+func accessUnescapeJSON(dst, src []byte) []byte {
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		if c != '\\' || i+1 >= len(src) {
+			dst = append(dst, c)
+			continue
+		}
+		switch e := src[i+1]; e {
+		case '"', '\\', '/':
+			dst = append(dst, e)
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'u':
+			r, ok := accessHex4(src[i+2:])
+			if !ok {
+				dst = append(dst, c)
+				continue
+			}
+			n := 6
+			if r >= 0xD800 && r < 0xDC00 && len(src) >= i+12 && src[i+6] == '\\' && src[i+7] == 'u' {
+				if r2, ok := accessHex4(src[i+8:]); ok && r2 >= 0xDC00 && r2 < 0xE000 {
+					r = 0x10000 + (r-0xD800)<<10 + (r2 - 0xDC00)
+					n = 12
+				}
+			}
+			dst = utf8.AppendRune(dst, r)
+			i += n - 1
+			continue
+		default:
+			dst = append(dst, c)
+			continue
+		}
+		i++
+	}
+	return dst
+}
+
+func accessHex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		h, ok := accessHex(c)
+		if !ok {
+			return 0, false
+		}
+		r = r<<4 | rune(h)
+	}
+	return r, true
+}
