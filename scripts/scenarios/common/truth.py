@@ -69,12 +69,23 @@ def main():
     ap.add_argument("--tz", default="UTC")
     ap.add_argument("--boot-time")
     ap.add_argument("--tolerance", type=int, default=2)
+    ap.add_argument("--expect", action="append", default=[],
+                    help="FILE:REGEX that must match a line of a copied file (the failure really happened as intended)")
+    ap.add_argument("--forbid", action="append", default=[],
+                    help="FILE:REGEX that must match no line (a failure we did not intend)")
     a = ap.parse_args()
 
     for c in ["nginx.conf"] + a.copy:
         src, _, dst = c.partition("=")
         dst = dst or os.path.basename(src)
         shutil.copyfile(os.path.join(a.work, src), os.path.join(a.out, dst))
+
+    for spec, want in [(e, True) for e in a.expect] + [(e, False) for e in a.forbid]:
+        fn, _, rx = spec.partition(":")
+        with open(os.path.join(a.out, fn), encoding="utf-8", errors="replace") as f:
+            found = any(re.search(rx, line) for line in f)
+        if found != want:
+            sys.exit("truth: %s: %s %r" % (fn, "no line matches" if want else "a line matches forbidden", rx))
 
     recs = []
     with open(os.path.join(a.out, "access.log"), encoding="utf-8", errors="replace") as f:
