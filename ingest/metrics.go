@@ -60,7 +60,7 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 	reg.MustRegister(&liveCollector{m: m,
 		lag: prometheus.NewDesc("culprit_ship_lag_bytes", "Bytes of a followed file not yet acknowledged by Kafka.",
 			[]string{"source", "path", "file_id"}, nil),
-		age: prometheus.NewDesc("culprit_ship_checkpoint_age_seconds", "Seconds since the registry was last written.", nil, nil),
+		age:   prometheus.NewDesc("culprit_ship_checkpoint_age_seconds", "Seconds since the registry was last written.", nil, nil),
 		files: prometheus.NewDesc("culprit_ship_files_open", "Files being followed.", nil, nil),
 	})
 	return m
@@ -78,7 +78,7 @@ func (m *Metrics) kafkaFailed() {
 
 // liveCollector reports values read from the running shipper at scrape time.
 type liveCollector struct {
-	m              *Metrics
+	m               *Metrics
 	lag, age, files *prometheus.Desc
 }
 
@@ -91,7 +91,10 @@ func (c *liveCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	sh.mu.Lock()
 	files := len(sh.active)
-	type lag struct{ src, path, id string; v int64 }
+	type lag struct {
+		src, path, id string
+		v             int64
+	}
 	var lags []lag
 	for cur := range sh.cursors {
 		if cur.noSave {

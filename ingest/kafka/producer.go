@@ -155,4 +155,3 @@ func saslMechanism(c ingest.SASLConfig) (sasl.Mechanism, error) {
 	}
 	return nil, fmt.Errorf("kafka sasl mechanism %q", c.Mechanism)
 }
-
