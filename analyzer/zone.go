@@ -40,45 +40,52 @@ func sampleKey(cid int64, client, request string) string {
 // Observe looks at one event (only error-log lines and failed requests
 // matter; everything else returns at once).
 func (s *OffsetSampler) Observe(ev *parser.Event) {
-	if len(s.deltas) >= samplerDelta {
-		return
-	}
 	switch ev.Kind {
 	case parser.KindProxyError:
-		k := sampleKey(ev.CID, ev.Client, ev.Request)
-		if k == "" {
-			return
-		}
-		if t, ok := s.reqs[k]; ok {
-			s.deltas = append(s.deltas, t.Sub(ev.Time))
-			delete(s.reqs, k)
-			return
-		}
-		if len(s.errs) < samplerCap {
-			s.errs[k] = ev.Time
-		}
+		s.addErr(sampleKey(ev.CID, ev.Client, ev.Request), ev.Time)
 	case parser.KindRequest:
-		if ev.Status < 400 {
-			return
+		if ev.Status >= 400 {
+			s.addReq(sampleKey(ev.CID, ev.Client, requestLine(ev)), ev.Time)
 		}
-		k := sampleKey(ev.CID, ev.Client, requestLine(ev))
-		if k == "" {
-			return
-		}
-		if ev.CID > 0 {
-			if t, ok := s.errs[k]; ok {
-				s.deltas = append(s.deltas, ev.Time.Sub(t))
-				delete(s.errs, k)
-				return
-			}
-		} else if t, ok := s.errs[k]; ok {
-			s.deltas = append(s.deltas, ev.Time.Sub(t))
-			delete(s.errs, k)
-			return
-		}
-		if len(s.reqs) < samplerCap {
-			s.reqs[k] = ev.Time
-		}
+	}
+}
+
+func (s *OffsetSampler) addErr(k string, t time.Time) {
+	if k == "" || len(s.deltas) >= samplerDelta {
+		return
+	}
+	if rt, ok := s.reqs[k]; ok {
+		s.deltas = append(s.deltas, rt.Sub(t))
+		delete(s.reqs, k)
+		return
+	}
+	if len(s.errs) < samplerCap {
+		s.errs[k] = t
+	}
+}
+
+func (s *OffsetSampler) addReq(k string, t time.Time) {
+	if k == "" || len(s.deltas) >= samplerDelta {
+		return
+	}
+	if et, ok := s.errs[k]; ok {
+		s.deltas = append(s.deltas, t.Sub(et))
+		delete(s.errs, k)
+		return
+	}
+	if len(s.reqs) < samplerCap {
+		s.reqs[k] = t
+	}
+}
+
+// Merge joins what another sampler saw (one per file read concurrently).
+func (s *OffsetSampler) Merge(o *OffsetSampler) {
+	s.deltas = append(s.deltas, o.deltas...)
+	for k, t := range o.errs {
+		s.addErr(k, t)
+	}
+	for k, t := range o.reqs {
+		s.addReq(k, t)
 	}
 }
 

@@ -1,0 +1,371 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/culprit-dev/culprit/parser"
+)
+
+// inputFile is one log file explain reads, with what sniffing found.
+type inputFile struct {
+	path   string
+	size   int64
+	kind   parser.Source // "" when skipped
+	forced bool
+	format string // nginx log_format of an access log
+	why    string // why it was skipped
+	offset int    // zone offset (seconds) its access times carry
+	hasOff bool
+	lines  int64
+}
+
+// Files a directory walk never reads as logs: sources, configs, notes.
+var notLogExt = map[string]bool{".md": true, ".sh": true, ".js": true, ".py": true, ".php": true, ".yaml": true,
+	".yml": true, ".html": true, ".go": true, ".lua": true, ".xml": true, ".toml": true, ".ini": true,
+	".conf": true, ".service": true, ".pem": true, ".key": true, ".crt": true, ".sql": true}
+
+// collectInputs expands the command line into files (directories walked,
+// rotated .1 and .gz kept) and returns the nginx log_format strings found in
+// *.conf files among or next to them.
+func collectInputs(args []string) ([]*inputFile, []string, error) {
+	var files []*inputFile
+	seen := map[string]bool{}
+	var confs []string
+	confSeen := map[string]bool{}
+	addConf := func(p string) {
+		if !confSeen[p] {
+			confSeen[p] = true
+			confs = append(confs, p)
+		}
+	}
+	for _, arg := range args {
+		kind := parser.Source("")
+		path := arg
+		if i := strings.IndexByte(arg, '='); i > 0 {
+			if k := parser.Source(arg[:i]); validSource(k) {
+				kind, path = k, arg[i+1:]
+			}
+		}
+		st, err := os.Stat(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("explain: %w", err)
+		}
+		if !st.IsDir() {
+			if strings.HasSuffix(path, ".conf") && kind == "" {
+				addConf(path)
+				continue
+			}
+			if !seen[path] {
+				seen[path] = true
+				files = append(files, &inputFile{path: path, size: st.Size(), kind: kind, forced: kind != ""})
+			}
+			if m, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "*.conf")); len(m) > 0 {
+				for _, c := range m {
+					addConf(c)
+				}
+			}
+			continue
+		}
+		err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return fmt.Errorf("explain: %w", err)
+			}
+			if d.IsDir() {
+				if p != path && strings.HasPrefix(d.Name(), ".") {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			name := d.Name()
+			ext := strings.ToLower(filepath.Ext(strings.TrimSuffix(strings.TrimSuffix(name, ".gz"), ".1")))
+			if ext == ".conf" {
+				addConf(p)
+				return nil
+			}
+			if !d.Type().IsRegular() || notLogExt[ext] || name == "truth.json" || strings.HasPrefix(name, ".") ||
+				strings.HasPrefix(strings.ToUpper(name), "README") {
+				return nil
+			}
+			info, err := d.Info()
+			if err != nil {
+				return fmt.Errorf("explain: %w", err)
+			}
+			if !seen[p] {
+				seen[p] = true
+				files = append(files, &inputFile{path: p, size: info.Size(), kind: kind, forced: kind != ""})
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	sort.SliceStable(files, func(i, j int) bool { return files[i].path < files[j].path })
+	var formats []string
+	for _, c := range confs {
+		data, err := os.ReadFile(c)
+		if err != nil {
+			continue // a conf we cannot read only loses a format hint
+		}
+		formats = append(formats, logFormatsFromConf(string(data))...)
+	}
+	return files, formats, nil
+}
+
+func validSource(s parser.Source) bool {
+	for _, k := range parser.Sources {
+		if k == s {
+			return true
+		}
+	}
+	return false
+}
+
+// logFormatsFromConf extracts every log_format directive of an nginx
+// configuration: `log_format name [escape=json] 'part' "part" ...;`.
+func logFormatsFromConf(conf string) []string {
+	var out []string
+	for {
+		i := strings.Index(conf, "log_format")
+		if i < 0 {
+			return out
+		}
+		conf = conf[i+len("log_format"):]
+		if len(conf) == 0 || (conf[0] != ' ' && conf[0] != '\t' && conf[0] != '\n') {
+			continue
+		}
+		var toks []string
+		var cur strings.Builder
+		inTok, quote := false, byte(0)
+		j := 0
+	scan:
+		for ; j < len(conf); j++ {
+			c := conf[j]
+			switch {
+			case quote != 0:
+				if c == '\\' && j+1 < len(conf) {
+					j++
+					cur.WriteByte(conf[j])
+				} else if c == quote {
+					quote = 0
+				} else {
+					cur.WriteByte(c)
+				}
+			case c == '\'' || c == '"':
+				quote, inTok = c, true
+			case c == ';':
+				break scan
+			case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+				if inTok {
+					toks = append(toks, cur.String())
+					cur.Reset()
+					inTok = false
+				}
+			case c == '#':
+				for j < len(conf) && conf[j] != '\n' {
+					j++
+				}
+			default:
+				cur.WriteByte(c)
+				inTok = true
+			}
+		}
+		if inTok {
+			toks = append(toks, cur.String())
+		}
+		conf = conf[min(j, len(conf)):]
+		if len(toks) < 2 {
+			continue
+		}
+		toks = toks[1:] // the format's name
+		prefix := ""
+		if strings.HasPrefix(toks[0], "escape=") {
+			if toks[0] == "escape=json" {
+				prefix = "escape=json "
+			}
+			toks = toks[1:]
+		}
+		// nginx concatenates the quoted parts without separator.
+		out = append(out, prefix+strings.Join(toks, ""))
+	}
+}
+
+// commonFormats are tried when no configuration says which one the access
+// log uses: nginx's combined and the upstream-extended variants people
+// commonly copy.
+var commonFormats = []string{
+	parser.DefaultLogFormat,
+	`$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$http_x_forwarded_for"`,
+	`$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" rt=$request_time uct="$upstream_connect_time" uht="$upstream_header_time" urt="$upstream_response_time"`,
+	`$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$http_x_forwarded_for" $request_time $upstream_response_time $upstream_addr $upstream_status`,
+	`$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time $upstream_addr $upstream_status $upstream_connect_time $upstream_header_time $upstream_response_time`,
+}
+
+const sniffLines = 200
+
+// openLog opens a file, transparently decompressing gzip (rotated .gz).
+func openLog(path string) (io.ReadCloser, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("explain: %w", err)
+	}
+	br := bufio.NewReaderSize(f, 1<<20)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("explain: %s: %w", path, err)
+		}
+		return struct {
+			io.Reader
+			io.Closer
+		}{zr, f}, nil
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{br, f}, nil
+}
+
+func headLines(path string, n int) ([][]byte, error) {
+	rc, err := openLog(path)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	sc := bufio.NewScanner(rc)
+	sc.Buffer(make([]byte, 64<<10), parser.MaxLineBytes)
+	var out [][]byte
+	for len(out) < n && sc.Scan() {
+		if l := bytes.TrimRight(sc.Bytes(), "\r"); len(bytes.TrimSpace(l)) > 0 {
+			out = append(out, bytes.Clone(l))
+		}
+	}
+	// A line longer than the limit ends the sample, not the run.
+	return out, nil
+}
+
+// sniffAll decides each file's kind (and an access log's format) from its
+// first lines, by what the parsers recognise.
+func sniffAll(files []*inputFile, formats []string, userFormat bool) error {
+	cands := append(append([]string(nil), formats...), commonFormats...)
+	if userFormat {
+		cands = formats[:1]
+	}
+	for _, f := range files {
+		lines, err := headLines(f.path, sniffLines)
+		if err != nil {
+			return err
+		}
+		if len(lines) == 0 {
+			f.kind, f.why = "", "empty"
+			continue
+		}
+		// The access format that reads the most lines.
+		bestFmt, bestN := "", 0
+		var ev parser.Event
+		for _, fm := range cands {
+			p, err := parser.New(parser.Options{Source: parser.SourceNginxAccess, LogFormat: fm})
+			if err != nil {
+				continue
+			}
+			n := 0
+			for _, l := range lines {
+				p.Parse(l, &ev)
+				if ev.Kind == parser.KindRequest {
+					n++
+				}
+			}
+			if n > bestN {
+				bestFmt, bestN = fm, n
+			}
+		}
+		if f.forced {
+			if f.kind == parser.SourceNginxAccess {
+				f.format = bestFmt
+				if f.format == "" {
+					f.format = cands[0]
+				}
+			}
+			continue
+		}
+		// Per-line detection for everything else.
+		p, err := parser.New(parser.Options{})
+		if err != nil {
+			return fmt.Errorf("explain: %w", err)
+		}
+		count := map[parser.Source]int{}
+		for _, l := range lines {
+			p.Parse(l, &ev)
+			if ev.Kind != parser.KindUnparsed && ev.Source != parser.SourceNginxAccess {
+				count[ev.Source]++
+			}
+		}
+		count[parser.SourceNginxAccess] = bestN
+		best, bn := parser.Source(""), 0
+		for _, s := range parser.Sources {
+			if count[s] > bn {
+				best, bn = s, count[s]
+			}
+		}
+		if bn == 0 {
+			f.why = "no line recognised"
+			continue
+		}
+		f.kind = best
+		if best == parser.SourceNginxAccess {
+			f.format = bestFmt
+			f.offset, f.hasOff = timeOffset(lines)
+		}
+	}
+	return nil
+}
+
+var (
+	reLocalOff = regexp.MustCompile(`\[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} ([+-])(\d{2})(\d{2})\]`)
+	reISOOff   = regexp.MustCompile(`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?([+-])(\d{2}):(\d{2})`)
+)
+
+// timeOffset finds the zone offset an access log's times carry
+// ($time_local, $time_iso8601).
+func timeOffset(lines [][]byte) (int, bool) {
+	for _, l := range lines {
+		m := reLocalOff.FindSubmatch(l)
+		if m == nil {
+			m = reISOOff.FindSubmatch(l)
+		}
+		if m == nil {
+			continue
+		}
+		h, _ := strconv.Atoi(string(m[2]))
+		mi, _ := strconv.Atoi(string(m[3]))
+		off := h*3600 + mi*60
+		if m[1][0] == '-' {
+			off = -off
+		}
+		return off, true
+	}
+	return 0, false
+}
+
+// accessOffset is the offset of the first access log that has one: the same
+// nginx writes its error log in that local time, without the offset.
+func accessOffset(files []*inputFile) (int, string, bool) {
+	for _, f := range files {
+		if f.kind == parser.SourceNginxAccess && f.hasOff {
+			return f.offset, f.path, true
+		}
+	}
+	return 0, "", false
+}
