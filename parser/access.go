@@ -49,6 +49,12 @@ type AccessFormat struct {
 	// that fail the template but are JSON objects are then read as JSON.
 	json bool
 	buf  []byte // unescaped values of the current line
+	// The last time field read and its value: consecutive lines mostly
+	// share the second, and a 26-byte compare is cheaper than a parse.
+	lastRaw  [32]byte
+	lastLen  int
+	lastVar  accessVar
+	lastTime time.Time
 }
 
 type accessEscape uint8
@@ -108,6 +114,10 @@ type accessStep struct {
 	name string // "$status", for error messages
 	lit  []byte // literal text after the variable
 	scan accessScan
+	// short: the value is usually a few bytes (a number, an address), so
+	// a plain loop finds the literal sooner than a vectorised search,
+	// whose setup costs more than it saves on short distances.
+	short bool
 }
 
 // CompileAccessFormat compiles an nginx log_format string (without
@@ -199,6 +209,15 @@ func CompileAccessFormat(format string) (*AccessFormat, error) {
 			st.scan = scanSuffix
 		case isAccessList(st.v) && (st.lit[0] == ' ' || st.lit[0] == ','):
 			st.scan = scanList
+		}
+		switch st.v {
+		case avRemoteAddr, avStatus, avBodyBytes, avBytesSent, avRequestTime, avConnection, avMsec, avPID,
+			avUpstreamAddr, avUpstreamStatus, avUpstreamConnectTime, avUpstreamHeaderTime, avUpstreamResponseTime,
+			avRequestID, avTimeLocal, avTimeISO:
+			st.short = true
+		}
+		if st.name == "$remote_user" {
+			st.short = true
 		}
 	}
 	return f, nil
@@ -378,7 +397,7 @@ func (f *AccessFormat) parseSteps(line []byte, loc *time.Location, ev *Event) er
 				end = pos + 26 // contains a space; fixed width
 				break
 			}
-			end = f.indexLit(line, pos, st.lit)
+			end = f.indexLit(line, pos, st.lit, st.short)
 			if end < 0 {
 				return fmt.Errorf("%s: expected %q after it, not found in the rest of the line %q", st.name, st.lit, accessQuoteMax(line[pos:]))
 			}
@@ -393,13 +412,17 @@ func (f *AccessFormat) parseSteps(line []byte, loc *time.Location, ev *Event) er
 
 // indexLit finds lit in line from byte from on; with escape=json a quote
 // preceded by an odd number of backslashes is part of a value, not the end.
-func (f *AccessFormat) indexLit(line []byte, from int, lit []byte) int {
+func (f *AccessFormat) indexLit(line []byte, from int, lit []byte, short bool) int {
 	for from <= len(line) {
-		i := bytes.Index(line[from:], lit)
+		var i int
+		if short {
+			i = accessIndexShort(line, from, lit)
+		} else if i = bytes.Index(line[from:], lit); i >= 0 {
+			i += from
+		}
 		if i < 0 {
 			return -1
 		}
-		i += from
 		if f.escape == escapeJSON && lit[0] == '"' {
 			n := 0
 			for j := i - 1; j >= from && line[j] == '\\'; j-- {
@@ -413,6 +436,40 @@ func (f *AccessFormat) indexLit(line []byte, from int, lit []byte) int {
 		return i
 	}
 	return -1
+}
+
+// accessIndexShort is bytes.Index from from on, looking at the first bytes
+// one by one before handing over to the vectorised search.
+func accessIndexShort(line []byte, from int, lit []byte) int {
+	const near = 48
+	end := from + near
+	if end > len(line) {
+		end = len(line)
+	}
+	c := lit[0]
+	for i := from; i < end; i++ {
+		if line[i] != c {
+			continue
+		}
+		if len(line)-i < len(lit) {
+			return -1
+		}
+		k := 1
+		for k < len(lit) && line[i+k] == lit[k] {
+			k++
+		}
+		if k == len(lit) {
+			return i
+		}
+	}
+	if end == len(line) {
+		return -1
+	}
+	j := bytes.Index(line[end:], lit)
+	if j < 0 {
+		return -1
+	}
+	return end + j
 }
 
 // accessScanList returns the end of an upstream list starting at pos: items
@@ -453,7 +510,7 @@ func (f *AccessFormat) str(val []byte, esc accessEscape) string {
 	if accessAbsent(val) {
 		return ""
 	}
-	if esc != escapeNone && bytes.IndexByte(val, '\\') >= 0 {
+	if esc != escapeNone && accessHasBackslash(val) {
 		start := len(f.buf)
 		if esc == escapeJSON {
 			f.buf = accessUnescapeJSON(f.buf, val)
@@ -469,6 +526,18 @@ func (f *AccessFormat) str(val []byte, esc accessEscape) string {
 	return unsafe.String(&val[0], len(val))
 }
 
+func accessHasBackslash(val []byte) bool {
+	if len(val) >= 32 {
+		return bytes.IndexByte(val, '\\') >= 0
+	}
+	for _, c := range val {
+		if c == '\\' {
+			return true
+		}
+	}
+	return false
+}
+
 // assign converts one value into the Event field its variable names.
 func (f *AccessFormat) assign(v accessVar, val []byte, esc accessEscape, loc *time.Location, ev *Event) error {
 	switch v {
@@ -479,11 +548,20 @@ func (f *AccessFormat) assign(v accessVar, val []byte, esc accessEscape, loc *ti
 		if accessAbsent(val) {
 			return nil
 		}
+		if v == f.lastVar && len(val) == f.lastLen && string(val) == string(f.lastRaw[:f.lastLen]) {
+			ev.Time = f.lastTime
+			return nil
+		}
 		t, ok := accessParseTime(v, val, loc)
 		if !ok {
 			return fmt.Errorf("expected %s, got %q", accessTimeWant(v), accessQuoteMax(val))
 		}
 		ev.Time = t
+		// A zone-less time depends on loc, which the caller may change.
+		if len(val) <= len(f.lastRaw) && v != avTimeAny && v != avTimeISO {
+			f.lastLen = copy(f.lastRaw[:], val)
+			f.lastVar, f.lastTime = v, t
+		}
 	case avRequest:
 		f.request(f.str(val, esc), ev)
 	case avMethod:
@@ -595,7 +673,12 @@ func (f *AccessFormat) list(v accessVar, val []byte, esc accessEscape, ev *Event
 		if i >= 0 {
 			item = val[:i]
 		}
-		item = bytes.TrimSpace(item)
+		for len(item) > 0 && item[0] == ' ' {
+			item = item[1:]
+		}
+		for len(item) > 0 && item[len(item)-1] == ' ' {
+			item = item[:len(item)-1]
+		}
 		switch v {
 		case avUpstreamAddr:
 			ev.UpstreamAddr = append(ev.UpstreamAddr, f.str(item, esc))

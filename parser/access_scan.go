@@ -49,16 +49,26 @@ func accessTimeLocal(b []byte) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	mon := accessMonth(b[3], b[4], b[5])
-	d, ok1 := accessDigits(b[0:2])
-	y, ok2 := accessDigits(b[7:11])
-	h, ok3 := accessDigits(b[12:14])
-	mi, ok4 := accessDigits(b[15:17])
-	s, ok5 := accessDigits(b[18:20])
-	off, ok6 := accessOffset(b[21:])
-	if mon == 0 || !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) {
+	d, ok1 := accessD2(b, 0)
+	c, ok2 := accessD2(b, 7)
+	yy, ok3 := accessD2(b, 9)
+	h, ok4 := accessD2(b, 12)
+	mi, ok5 := accessD2(b, 15)
+	s, ok6 := accessD2(b, 18)
+	oh, ok7 := accessD2(b, 22)
+	om, ok8 := accessD2(b, 24)
+	if mon == 0 || !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7 && ok8) || oh > 23 || om > 59 {
 		return time.Time{}, false
 	}
-	return accessUnix(y, mon, d, h, mi, s, 0, off)
+	off := oh*3600 + om*60
+	switch b[21] {
+	case '-':
+		off = -off
+	case '+':
+	default:
+		return time.Time{}, false
+	}
+	return accessUnix(c*100+yy, mon, d, h, mi, s, 0, off)
 }
 
 // accessTimeISO reads $time_iso8601 ("2026-11-25T16:35:01+00:00") and the
@@ -188,33 +198,40 @@ func accessDigits(b []byte) (int, bool) {
 }
 
 func accessMonth(a, b, c byte) int {
-	switch string([]byte{a, b, c}) {
-	case "Jan":
+	// One integer compare per month instead of string compares.
+	switch uint32(a)<<16 | uint32(b)<<8 | uint32(c) {
+	case 'J'<<16 | 'a'<<8 | 'n':
 		return 1
-	case "Feb":
+	case 'F'<<16 | 'e'<<8 | 'b':
 		return 2
-	case "Mar":
+	case 'M'<<16 | 'a'<<8 | 'r':
 		return 3
-	case "Apr":
+	case 'A'<<16 | 'p'<<8 | 'r':
 		return 4
-	case "May":
+	case 'M'<<16 | 'a'<<8 | 'y':
 		return 5
-	case "Jun":
+	case 'J'<<16 | 'u'<<8 | 'n':
 		return 6
-	case "Jul":
+	case 'J'<<16 | 'u'<<8 | 'l':
 		return 7
-	case "Aug":
+	case 'A'<<16 | 'u'<<8 | 'g':
 		return 8
-	case "Sep":
+	case 'S'<<16 | 'e'<<8 | 'p':
 		return 9
-	case "Oct":
+	case 'O'<<16 | 'c'<<8 | 't':
 		return 10
-	case "Nov":
+	case 'N'<<16 | 'o'<<8 | 'v':
 		return 11
-	case "Dec":
+	case 'D'<<16 | 'e'<<8 | 'c':
 		return 12
 	}
 	return 0
+}
+
+// accessD2 reads two digits.
+func accessD2(b []byte, i int) (int, bool) {
+	x, y := b[i]-'0', b[i+1]-'0'
+	return int(x)*10 + int(y), x <= 9 && y <= 9
 }
 
 func accessValid(y, mon, d, h, mi, s int) bool {
@@ -274,6 +291,13 @@ func accessUint(b []byte) (int64, bool) {
 // exact integer mantissa by an exact power of ten rounds once, so the result
 // equals strconv.ParseFloat's; other shapes (exponents, from JSON) go to it.
 func accessFloat(b []byte) (float64, bool) {
+	// nginx writes times as d.ddd: the common case without a loop.
+	if len(b) == 5 && b[1] == '.' {
+		d0, d2, d3, d4 := b[0]-'0', b[2]-'0', b[3]-'0', b[4]-'0'
+		if d0 <= 9 && d2 <= 9 && d3 <= 9 && d4 <= 9 {
+			return float64(int(d0)*1000+int(d2)*100+int(d3)*10+int(d4)) / 1000, true
+		}
+	}
 	var mant uint64
 	digits, exp := 0, 0
 	dot := false

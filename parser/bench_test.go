@@ -1,0 +1,169 @@
+package parser
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The parser benchmarks run on a corpus real nginx wrote under load
+// (scripts/corpus/gen.sh DIR, then CULPRIT_CORPUS=DIR); scripts/bench/parser.sh
+// does both and prints the medians. Every benchmark op is one line, so ns/op
+// is ns/line; lines/s is reported too, and MB/s counts the line bytes.
+
+// benchSink keeps results alive so the compiler cannot drop the work.
+var benchSink struct {
+	n  int
+	ev Event
+}
+
+// corpusData returns the bytes of CULPRIT_CORPUS/name, skipping the
+// benchmark when the corpus is not there.
+func corpusData(b *testing.B, name string) []byte {
+	b.Helper()
+	dir := os.Getenv("CULPRIT_CORPUS")
+	if dir == "" {
+		b.Skip("CULPRIT_CORPUS unset: generate a corpus with scripts/corpus/gen.sh DIR (scripts/bench/parser.sh does)")
+	}
+	data, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		b.Skipf("corpus file: %v", err)
+	}
+	if len(data) == 0 {
+		b.Skipf("corpus file %s is empty", name)
+	}
+	return data
+}
+
+// corpusLines loads CULPRIT_CORPUS/name split into lines (without '\n'),
+// for the benchmarks of every parser.
+func corpusLines(b *testing.B, name string) [][]byte {
+	b.Helper()
+	data := corpusData(b, name)
+	lines := bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n"))
+	return lines
+}
+
+// reportLines sets the per-line byte count and reports lines/s; call it
+// after the timed loop.
+func reportLines(b *testing.B) {
+	b.Helper()
+	if s := b.Elapsed().Seconds(); s > 0 {
+		b.ReportMetric(float64(b.N)/s, "lines/s")
+	}
+}
+
+func avgLine(data []byte) int64 {
+	n := bytes.Count(data, []byte("\n"))
+	if n == 0 {
+		n = 1
+	}
+	return int64(len(data) / n)
+}
+
+// BenchmarkSplitLines is the floor: merely finding the lines of the file.
+func BenchmarkSplitLines(b *testing.B) {
+	data := corpusData(b, "access.log")
+	b.SetBytes(avgLine(data))
+	b.ReportAllocs()
+	b.ResetTimer()
+	pos, n := 0, 0
+	for i := 0; i < b.N; i++ {
+		j := bytes.IndexByte(data[pos:], '\n')
+		if j < 0 {
+			j = len(data) - pos
+		}
+		n += len(data[pos : pos+j])
+		pos += j + 1
+		if pos >= len(data) {
+			pos = 0
+		}
+	}
+	b.StopTimer()
+	benchSink.n = n
+	reportLines(b)
+}
+
+// corpusFormat is the log_format the corpus was written with: gen.sh saves
+// it next to the log; the ext sample format is the same string.
+func corpusFormat(b *testing.B) string {
+	b.Helper()
+	for _, p := range []string{filepath.Join(os.Getenv("CULPRIT_CORPUS"), "access.format"), "testdata/nginx_access/ext.format"} {
+		if f, err := os.ReadFile(p); err == nil {
+			return strings.TrimRight(string(f), "\n")
+		}
+	}
+	b.Fatal("no access.format in the corpus and no testdata/nginx_access/ext.format")
+	return ""
+}
+
+// BenchmarkAccess splits the same file and parses every line with the
+// compiled format: the same work as the floor plus parsing.
+func BenchmarkAccess(b *testing.B) {
+	data := corpusData(b, "access.log")
+	f, err := CompileAccessFormat(corpusFormat(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var ev Event
+	bad := 0
+	for _, l := range bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n")) {
+		if err := f.Parse(l, time.UTC, &ev); err != nil {
+			if bad++; bad <= 3 {
+				b.Errorf("corpus line does not parse: %v\n%s", err, l)
+			}
+		}
+	}
+	if bad > 0 {
+		b.Fatalf("%d corpus lines do not parse", bad)
+	}
+	b.SetBytes(avgLine(data))
+	b.ReportAllocs()
+	b.ResetTimer()
+	pos, n := 0, 0
+	for i := 0; i < b.N; i++ {
+		j := bytes.IndexByte(data[pos:], '\n')
+		if j < 0 {
+			j = len(data) - pos
+		}
+		if f.Parse(data[pos:pos+j], time.UTC, &ev) == nil {
+			n += ev.Status
+		}
+		pos += j + 1
+		if pos >= len(data) {
+			pos = 0
+		}
+	}
+	b.StopTimer()
+	benchSink.n, benchSink.ev = n, ev
+	reportLines(b)
+}
+
+// BenchmarkAccessParser is the public path: Parser.Parse with the source
+// fixed to nginx_access (size and UTF-8 checks, envelope, then the format).
+func BenchmarkAccessParser(b *testing.B) {
+	lines := corpusLines(b, "access.log")
+	p, err := New(Options{Source: SourceNginxAccess, LogFormat: corpusFormat(b)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var total int64
+	for _, l := range lines {
+		total += int64(len(l)) + 1
+	}
+	b.SetBytes(total / int64(len(lines)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	var ev Event
+	n := 0
+	for i := 0; i < b.N; i++ {
+		p.Parse(lines[i%len(lines)], &ev)
+		n += ev.Status
+	}
+	b.StopTimer()
+	benchSink.n, benchSink.ev = n, ev
+	reportLines(b)
+}
