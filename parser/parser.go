@@ -97,7 +97,7 @@ func (p *Parser) Parse(line []byte, ev *Event) {
 		ev.Unparsed(p.opts.Source, line, "invalid UTF-8")
 		return
 	}
-	env := unwrap(line)
+	env := p.unwrap(line, ev)
 	src := p.opts.Source
 	if src == SourceAuto {
 		src = detect(env.inner, env.program)

@@ -1,0 +1,47 @@
+package parser
+
+// detect names the source of one unwrapped line, for `--source auto`. The
+// checks run cheapest and most common first: a proxy host's lines are almost
+// all access lines, so those must be recognised on their first bytes.
+
+// detect uses the line and the program tag of its envelope (syslog tag,
+// journal identifier), which is the strongest hint when there is one.
+func detect(line []byte, program string) Source {
+	if looksLikeAccess(line) {
+		return SourceNginxAccess
+	}
+	if looksLikeNginxError(line) {
+		return SourceNginxError
+	}
+	switch program {
+	case "kernel":
+		// Userspace writes to /dev/kmsg too (systemd before journald runs).
+		if hasSystemdTag(kernelMessage(line)) {
+			return SourceSystemd
+		}
+		return SourceKernel
+	case "systemd", "systemd-oomd", "init":
+		return SourceSystemd
+	case "dockerd", "docker", "containerd":
+		return SourceDocker
+	case "kubelet":
+		return SourceKubernetes
+	}
+	switch {
+	case looksLikeKernel(line):
+		if hasSystemdTag(kernelMessage(line)) {
+			return SourceSystemd
+		}
+		return SourceKernel
+	case looksLikeSystemd(line):
+		return SourceSystemd
+	case looksLikeDocker(line):
+		return SourceDocker
+	case looksLikeKubernetes(line):
+		return SourceKubernetes
+	}
+	if src := detectApp(line, program); src != "" {
+		return src
+	}
+	return SourceApp
+}
