@@ -41,6 +41,9 @@ cleanup() {
   done
 }
 trap cleanup EXIT
+# Killed or interrupted: exit so the EXIT trap cleans up what this run started.
+trap "exit 143" TERM
+trap "exit 130" INT
 
 prepare() {
   rm -rf "$WORK"
