@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Parser throughput on a corpus real nginx wrote under load, against the floor
+# of merely splitting the file into lines and against github.com/satyrius/gonx,
+# all in this one run: median of 5 runs each, one core (GOMAXPROCS=1).
+# The corpus is generated once under .bench/corpus (scripts/corpus/gen.sh);
+# delete it to regenerate. BENCHTIME (default 1s) is per run.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+corpus=${CULPRIT_CORPUS:-$PWD/.bench/corpus}
+benchtime=${BENCHTIME:-1s}
+if [ ! -s "$corpus/access.log" ]; then
+	echo "generating the corpus in $corpus (real nginx + wrk, about 10 s)"
+	scripts/corpus/gen.sh "$corpus"
+fi
+export CULPRIT_CORPUS=$corpus
+out=$(mktemp /tmp/culprit-bench.XXXXXX)
+trap 'rm -f "$out"' EXIT
+
+echo "corpus: $corpus/access.log: $(wc -l <"$corpus/access.log") lines, $(( $(stat -c %s "$corpus/access.log") / $(wc -l <"$corpus/access.log") )) bytes/line; error.log: $(wc -l <"$corpus/error.log") lines"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg), $(go version | cut -d' ' -f3)"
+benches='^(BenchmarkSplitLines|BenchmarkAccess|BenchmarkAccessParser|BenchmarkNginxError)$'
+go test ./parser/ -run '^$' -bench "$benches" -benchtime "$benchtime" -count 5 -cpu 1 | tee -a "$out" | grep -E '^(Benchmark|FAIL|---)' >&2 || true
+(cd bench/gonx && go test -run '^$' -bench '^BenchmarkGonx$' -benchtime "$benchtime" -count 5 -cpu 1) | tee -a "$out" | grep -E '^(Benchmark|FAIL|---)' >&2 || true
+
+# Medians per benchmark: ns/op (one op = one line), MB/s, lines/s, allocs/op.
+awk '
+/^Benchmark/ {
+	name = $1; sub(/^Benchmark/, "", name); sub(/-[0-9]+$/, "", name)
+	for (i = 3; i < NF; i++) {
+		if ($(i+1) == "ns/op") ns[name] = ns[name] " " $i
+		if ($(i+1) == "MB/s") mb[name] = mb[name] " " $i
+		if ($(i+1) == "lines/s") ls[name] = ls[name] " " $i
+		if ($(i+1) == "allocs/op") al[name] = al[name] " " $i
+	}
+	if (!(name in seen)) { seen[name] = 1; order[++n] = name }
+}
+function median(s,   a, k, i, j, t) {
+	k = split(s, a, " ")
+	if (k == 0) return -1
+	for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+	return (k % 2) ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+}
+END {
+	printf "\n%-26s %14s %10s %10s %12s\n", "median of 5 (1 core)", "lines/s/core", "ns/line", "MB/s", "allocs/line"
+	for (i = 1; i <= n; i++) {
+		k = order[i]; L[k] = median(ls[k])
+		printf "%-26s %14.0f %10.1f %10.1f %12s\n", k, L[k], median(ns[k]), median(mb[k]), median(al[k])
+	}
+	acc = L["Access"]; floor = L["SplitLines/bufio"]; ib = L["SplitLines/indexbyte"]; gonx = L["Gonx"]; nerr = L["NginxError"]
+	print ""
+	if (acc > 0 && gonx > 0) printf "access vs gonx:                 %6.1fx faster   (target >= 10x)  %s\n", acc / gonx, (acc / gonx >= 10 ? "ok" : "MISSED")
+	if (acc > 0 && floor > 0) printf "access vs split floor (bufio):  %6.1fx slower   (target <= 6x)   %s\n", floor / acc, (floor / acc <= 6 ? "ok" : "MISSED")
+	if (acc > 0 && ib > 0)    printf "access vs split (IndexByte):    %6.1fx slower   (stricter floor, for reference)\n", ib / acc
+	if (acc > 0)              printf "access lines per CPU-second:    %6.2f M        (target >= 2 M)  %s\n", acc / 1e6, (acc >= 2e6 ? "ok" : "MISSED")
+	if (acc > 0)              printf "access allocs per line:         %6s          (target 0)       %s\n", median(al["Access"]), (median(al["Access"]) == 0 ? "ok" : "MISSED")
+	if (nerr > 0)             printf "error lines per CPU-second:     %6.2f M        (target >= 1 M)  %s\n", nerr / 1e6, (nerr >= 1e6 ? "ok" : "MISSED")
+}' "$out"
