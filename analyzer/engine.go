@@ -405,11 +405,12 @@ func (e *Engine) place(r *reqRec, up string) {
 	e.touch(inc)
 }
 
-// incidentID hashes the grouping key and the minute the incident was first
-// seen to start in: re-runs over the same input give the same id, and the id
-// is kept when late evidence moves the start.
+// incidentID hashes the grouping key and the second the incident was first
+// seen to start in: re-runs over the same input give the same id, two bursts
+// of one upstream never share one (they are a gap apart), and the id is kept
+// when late evidence moves the start.
 func incidentID(key string, start time.Time) string {
-	h := sha256.Sum256([]byte(key + "|" + start.UTC().Truncate(time.Minute).Format(time.RFC3339)))
+	h := sha256.Sum256([]byte(key + "|" + start.UTC().Truncate(time.Second).Format(time.RFC3339)))
 	return hex.EncodeToString(h[:8])
 }
 

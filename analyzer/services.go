@@ -24,6 +24,7 @@ type inventory struct {
 	byPath      map[string]string
 	byPID       map[string]string // host + "/" + pid
 	byProcess   map[string]string // learned process name -> service; "" when ambiguous
+	pidPath     map[string]string // host + "/" + pid -> the log file that named it
 
 	notes    []string
 	noteSeen map[string]bool
@@ -39,6 +40,7 @@ func newInventory(t *Topology) *inventory {
 		byPath:      map[string]string{},
 		byPID:       map[string]string{},
 		byProcess:   map[string]string{},
+		pidPath:     map[string]string{},
 		noteSeen:    map[string]bool{},
 	}
 	if t != nil {
@@ -141,6 +143,9 @@ func (inv *inventory) learn(ev *parser.Event, o Origin) {
 	if ev.Kind != parser.KindUpstreamEvent {
 		return
 	}
+	if ev.PID > 0 && ev.Source != parser.SourceKernel && o.Path != "" && len(inv.pidPath) < 100000 {
+		setOnce(inv.pidPath, o.Host+"/"+strconv.Itoa(ev.PID), o.Path)
+	}
 	svc := inv.service(ev, o)
 	listen := NormalizeUpstream(ev.Upstream)
 	if svc == "" && listen != "" {
@@ -218,8 +223,14 @@ func (inv *inventory) service(ev *parser.Event, o Origin) string {
 		}
 	}
 	if ev.PID > 0 {
-		if s := inv.byPID[o.Host+"/"+strconv.Itoa(ev.PID)]; s != "" {
+		k := o.Host + "/" + strconv.Itoa(ev.PID)
+		if s := inv.byPID[k]; s != "" {
 			return s
+		}
+		if p := inv.pidPath[k]; p != "" && p != o.Path {
+			if s := inv.pathService(p); s != "" {
+				return s
+			}
 		}
 	}
 	if s := inv.byPath[o.Path]; s != "" && ev.Source != parser.SourceKernel {
@@ -240,15 +251,24 @@ func (inv *inventory) service(ev *parser.Event, o Origin) string {
 			}
 		}
 	}
-	// A log file named after a PM2 app or unit (api-out.log for app "api").
 	if ev.Source != parser.SourceKernel && o.Path != "" {
-		stem := pathStem(o.Path)
-		if s := inv.byApp[stem]; s != "" {
-			return s
-		}
-		if inv.isService(stem) {
-			return stem
-		}
+		return inv.pathService(o.Path)
+	}
+	return ""
+}
+
+// pathService names the service a log file belongs to: the one learned from
+// it, or the PM2 app or service it is named after (api-out.log for "api").
+func (inv *inventory) pathService(p string) string {
+	if s := inv.byPath[p]; s != "" {
+		return s
+	}
+	stem := pathStem(p)
+	if s := inv.byApp[stem]; s != "" {
+		return s
+	}
+	if inv.isService(stem) {
+		return stem
 	}
 	return ""
 }

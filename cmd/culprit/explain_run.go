@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -97,6 +98,15 @@ func correlate(ctx context.Context, e *env, files []*inputFile, cfg analyzer.Con
 		}
 	}
 	heap.Init(h)
+	// Closed incidents are drained as we go so the engine only holds the
+	// open ones; a later revision replaces the earlier snapshot.
+	found := map[string]analyzer.Incident{}
+	collect := func() {
+		for _, in := range eng.Drain() {
+			found[in.ID] = in
+		}
+	}
+	merged := 0
 	for h.Len() > 0 {
 		s := (*h)[0]
 		it := s.cur[s.i]
@@ -104,6 +114,10 @@ func correlate(ctx context.Context, e *env, files []*inputFile, cfg analyzer.Con
 			eng.Advance(it.t)
 		} else {
 			eng.Add(it.ev)
+		}
+		merged++
+		if merged%65536 == 0 {
+			collect()
 		}
 		s.i++
 		if s.i < len(s.cur) || s.next() {
@@ -131,7 +145,18 @@ func correlate(ctx context.Context, e *env, files []*inputFile, cfg analyzer.Con
 		return nil, fmt.Errorf("explain: %w", err)
 	}
 	eng.Flush()
-	res := &corrResult{incidents: eng.Drain(), stats: eng.Stats(), inferred: eng.Inferred(), sampler: sampler}
+	collect()
+	res := &corrResult{stats: eng.Stats(), inferred: eng.Inferred(), sampler: sampler}
+	for _, in := range found {
+		res.incidents = append(res.incidents, in)
+	}
+	sort.Slice(res.incidents, func(i, j int) bool {
+		a, b := res.incidents[i], res.incidents[j]
+		if !a.Start.Equal(b.Start) {
+			return a.Start.Before(b.Start)
+		}
+		return a.Upstream+a.Server < b.Upstream+b.Server
+	})
 	for _, f := range active {
 		res.lines += f.lines
 	}

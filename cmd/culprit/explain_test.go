@@ -1,0 +1,238 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// truth is testdata/scenarios/<name>/truth.json: what the scenario script
+// caused with real software, so it knows the answer.
+type truth struct {
+	Description string `json:"description"`
+	Incidents   []struct {
+		Upstream   string         `json:"upstream"`
+		Cause      string         `json:"cause"`
+		Start      time.Time      `json:"start"`
+		End        time.Time      `json:"end"`
+		Statuses   map[string]int `json:"statuses"`
+		Requests   int            `json:"requests"`
+		Tolerance  float64        `json:"tolerance_seconds"`
+		Dependency string         `json:"dependency"`
+	} `json:"incidents"`
+}
+
+type gotReport struct {
+	Incidents []struct {
+		ID           string         `json:"id"`
+		Service      string         `json:"service"`
+		Upstream     string         `json:"upstream"`
+		Server       string         `json:"server"`
+		Start        time.Time      `json:"start"`
+		End          time.Time      `json:"end"`
+		Requests     int            `json:"requests"`
+		StatusCounts map[string]int `json:"status_counts"`
+		ClassCounts  map[string]int `json:"class_counts"`
+		Cause        string         `json:"cause"`
+		Confidence   float64        `json:"confidence"`
+		Dependency   string         `json:"dependency"`
+		Summary      string         `json:"summary"`
+		Evidence     []struct {
+			TS     time.Time `json:"ts"`
+			Source string    `json:"source"`
+			Host   string    `json:"host"`
+			Line   string    `json:"line"`
+		} `json:"evidence"`
+		Fix     string `json:"fix"`
+		Version int    `json:"version"`
+	} `json:"incidents"`
+	Notes []string `json:"notes"`
+}
+
+func runExplainCmd(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	err := run(context.Background(), e, args)
+	if errb.Len() > 0 {
+		t.Logf("stderr: %s", errb.String())
+	}
+	return out.String(), err
+}
+
+// TestExplain_Scenarios is the acceptance test of `culprit explain`: every
+// real scenario under testdata/scenarios gets its incidents right (cause,
+// upstream, window within the scenario's tolerance, counts). New scenarios
+// are picked up as they are added.
+func TestExplain_Scenarios(t *testing.T) {
+	dirs, _ := filepath.Glob("../../testdata/scenarios/*/truth.json")
+	if len(dirs) == 0 {
+		t.Fatal("no scenario under testdata/scenarios")
+	}
+	for _, tp := range dirs {
+		dir := filepath.Dir(tp)
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			data, err := os.ReadFile(tp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want truth
+			if err := json.Unmarshal(data, &want); err != nil {
+				t.Fatalf("%s: %v", tp, err)
+			}
+			out, err := runExplainCmd(t, "explain", "--json", dir)
+			if err != nil {
+				t.Fatalf("explain: %v", err)
+			}
+			var got gotReport
+			if err := json.Unmarshal([]byte(out), &got); err != nil {
+				t.Fatalf("output is not the JSON contract: %v\n%s", err, out)
+			}
+			if len(got.Incidents) != len(want.Incidents) {
+				t.Errorf("%d incidents, want %d (%s)", len(got.Incidents), len(want.Incidents), want.Description)
+			}
+			for _, w := range want.Incidents {
+				found := false
+				for _, g := range got.Incidents {
+					if g.Upstream != w.Upstream {
+						continue
+					}
+					found = true
+					tol := time.Duration(max(w.Tolerance, 1) * float64(time.Second))
+					if g.Cause != w.Cause {
+						t.Errorf("%s: cause %s (%.2f: %s), want %s", w.Upstream, g.Cause, g.Confidence, g.Summary, w.Cause)
+					}
+					if d := g.Start.Sub(w.Start).Abs(); d > tol {
+						t.Errorf("%s: start %s, want %s ± %v", w.Upstream, g.Start, w.Start, tol)
+					}
+					if d := g.End.Sub(w.End).Abs(); d > tol {
+						t.Errorf("%s: end %s, want %s ± %v", w.Upstream, g.End, w.End, tol)
+					}
+					if g.Requests != w.Requests {
+						t.Errorf("%s: %d requests, want %d", w.Upstream, g.Requests, w.Requests)
+					}
+					for st, n := range w.Statuses {
+						if g.StatusCounts[st] != n {
+							t.Errorf("%s: status %s × %d, want %d (all %v)", w.Upstream, st, g.StatusCounts[st], n, g.StatusCounts)
+						}
+					}
+					if w.Dependency != "" && g.Dependency != w.Dependency {
+						t.Errorf("%s: dependency %q, want %q", w.Upstream, g.Dependency, w.Dependency)
+					}
+					if n := len(g.Evidence); n < 3 || n > 5 {
+						t.Errorf("%s: %d evidence lines, want 3 to 5", w.Upstream, n)
+					}
+					if g.ID == "" || g.Fix == "" || g.Version < 1 {
+						t.Errorf("%s: id %q fix %q version %d", w.Upstream, g.ID, g.Fix, g.Version)
+					}
+				}
+				if !found {
+					t.Errorf("no incident on %s (%s); got %d incidents", w.Upstream, w.Cause, len(got.Incidents))
+				}
+			}
+			if t.Failed() {
+				t.Logf("output:\n%s", out)
+			}
+		})
+	}
+}
+
+// TestExplain_StableAcrossRuns: ids and output do not depend on the order
+// the paths are given in.
+func TestExplain_StableAcrossRuns(t *testing.T) {
+	dir := "../../testdata/scenarios/pm2-oom"
+	files, _ := filepath.Glob(filepath.Join(dir, "*.log"))
+	if len(files) < 2 {
+		t.Skip("scenario pm2-oom not present")
+	}
+	a, err := runExplainCmd(t, append([]string{"explain", "--json"}, files...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev := make([]string, len(files))
+	for i, f := range files {
+		rev[len(files)-1-i] = f
+	}
+	b, err := runExplainCmd(t, append([]string{"explain", "--json"}, rev...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ga, gb gotReport
+	if json.Unmarshal([]byte(a), &ga) != nil || json.Unmarshal([]byte(b), &gb) != nil {
+		t.Fatal("bad json")
+	}
+	if len(ga.Incidents) == 0 || len(ga.Incidents) != len(gb.Incidents) {
+		t.Fatalf("%d vs %d incidents", len(ga.Incidents), len(gb.Incidents))
+	}
+	for i := range ga.Incidents {
+		x, y := ga.Incidents[i], gb.Incidents[i]
+		if x.ID != y.ID || x.Cause != y.Cause || x.Requests != y.Requests || !x.Start.Equal(y.Start) {
+			t.Errorf("incident %d differs: %s %s %d vs %s %s %d", i, x.ID, x.Cause, x.Requests, y.ID, y.Cause, y.Requests)
+		}
+	}
+}
+
+func TestExplain_TextAndHTML(t *testing.T) {
+	dir := "../../testdata/scenarios/pm2-oom"
+	if _, err := os.Stat(dir); err != nil {
+		t.Skip("scenario pm2-oom not present")
+	}
+	page := filepath.Join(t.TempDir(), "report.html")
+	out, err := runExplainCmd(t, "explain", "--html", page, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"INCIDENT ", "127.0.0.1:18411", "window", "requests  46", "cause", "evidence", "fix"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text output lacks %q:\n%s", want, out)
+		}
+	}
+	data, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := string(data)
+	for _, want := range []string{"<svg", "<rect", "127.0.0.1:18411", "Fix:"} {
+		if !strings.Contains(h, want) {
+			t.Errorf("html lacks %q", want)
+		}
+	}
+	for _, bad := range []string{"<script", "<link", "src=", "href=", "@import", "url("} {
+		if strings.Contains(strings.ToLower(h), bad) {
+			t.Errorf("html is not self-contained: has %q", bad)
+		}
+	}
+}
+
+func TestExplain_Usage(t *testing.T) {
+	if _, err := runExplainCmd(t, "explain"); err == nil {
+		t.Error("explain without paths must fail")
+	}
+	if _, err := runExplainCmd(t, "explain", "--tz", "Not/AZone", "../../testdata"); err == nil {
+		t.Error("a bad --tz must fail")
+	}
+	if _, err := runExplainCmd(t, "explain", "/nonexistent/file.log"); err == nil {
+		t.Error("a missing file must fail")
+	}
+}
+
+func TestLogFormatsFromConf(t *testing.T) {
+	conf := `http {
+    log_format main '$remote_addr - $remote_user [$time_local] "$request" '
+                    '$status $body_bytes_sent';  # trailing comment
+    log_format js escape=json '{"t":"$time_iso8601","s":$status}';
+}`
+	got := logFormatsFromConf(conf)
+	want := []string{`$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent`,
+		`escape=json {"t":"$time_iso8601","s":$status}`}
+	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+}
