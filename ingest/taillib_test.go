@@ -43,7 +43,7 @@ func renameScenario(t *testing.T, dir string, rounds int) (path string, total in
 		}
 		os.WriteFile(path, nil, 0o644)
 		time.Sleep(200 * time.Millisecond) // the tailer notices the rotation meanwhile
-		write(100)                        // still into the renamed file
+		write(100)                         // still into the renamed file
 		f.Close()
 		if f, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0o644); err != nil {
 			t.Fatal(err)
@@ -103,7 +103,7 @@ func TestPathTailers_LoseLinesOnRename(t *testing.T) {
 			for idle := time.After(time.Second); ; {
 				select {
 				case s := <-lines:
-					got[strings.Fields(s+" ")[1]] = true
+					got[strings.Fields(s + " ")[1]] = true
 					idle = time.After(time.Second)
 					continue
 				case <-idle:
