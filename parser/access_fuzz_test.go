@@ -1,0 +1,111 @@
+package parser
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// accessFuzzSeeds are the real sample lines plus the damaged shapes users
+// paste: invalid UTF-8, binary, truncated, doubled.
+func accessFuzzSeeds(f *testing.F) (formats []string, seeds [][]byte) {
+	files, _ := filepath.Glob("testdata/nginx_access/*.format")
+	for _, fp := range files {
+		fb, err := os.ReadFile(fp)
+		if err != nil {
+			f.Fatal(err)
+		}
+		formats = append(formats, strings.TrimRight(string(fb), "\n"))
+		lb, err := os.ReadFile(strings.TrimSuffix(fp, ".format") + ".log")
+		if err != nil {
+			f.Fatal(err)
+		}
+		for i, l := range bytes.Split(bytes.TrimRight(lb, "\n"), []byte("\n")) {
+			if i%4 == 0 {
+				seeds = append(seeds, l, l[:len(l)/2], append(append([]byte{}, l...), l...))
+			}
+		}
+	}
+	seeds = append(seeds, []byte("\xff\xfe\x00[\"\\x"), []byte(`{"status":`), []byte(`{"status":[1,{"a":[`),
+		[]byte(`{"time":"2026-13-45T99:99:99+99:99","status":"200","request":"\u12"}`), []byte("-"), nil)
+	return formats, seeds
+}
+
+func FuzzAccess(f *testing.F) {
+	formats, seeds := accessFuzzSeeds(f)
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	compiled := make([]*AccessFormat, len(formats))
+	for i, s := range formats {
+		compiled[i] = mustCompile(f, s)
+	}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		for _, af := range compiled {
+			var ev Event
+			err := af.Parse(line, time.UTC, &ev)
+			if err == nil {
+				accessCheckEvent(t, &ev, line)
+			} else if err.Error() == "" {
+				t.Fatalf("empty reason for %q", line)
+			}
+		}
+	})
+}
+
+// FuzzAccessFormat compiles arbitrary log_format strings and parses a line
+// with them: a bad format is an error, never a panic.
+func FuzzAccessFormat(f *testing.F) {
+	formats, seeds := accessFuzzSeeds(f)
+	for i, s := range formats {
+		f.Add(s, seeds[i%len(seeds)])
+	}
+	f.Add(`$a${b}$`, []byte("x"))
+	f.Add(`escape=json {"a":"$upstream_addr"}`, []byte(`{"a":"1, 2 : 3"}`))
+	f.Fuzz(func(t *testing.T, format string, line []byte) {
+		af, err := CompileAccessFormat(format)
+		if err != nil {
+			return
+		}
+		var ev Event
+		if af.Parse(line, time.UTC, &ev) == nil {
+			accessCheckEvent(t, &ev, line)
+		}
+	})
+}
+
+func accessCheckEvent(t *testing.T, ev *Event, line []byte) {
+	t.Helper()
+	if ev.Kind != KindRequest || ev.Status < 0 || ev.Status > 999 {
+		t.Fatalf("bad event from %q: kind %q status %d", line, ev.Kind, ev.Status)
+	}
+	if !ev.Time.IsZero() && ev.Time.Location() != time.UTC {
+		t.Fatalf("time not UTC from %q: %v", line, ev.Time)
+	}
+	for _, x := range ev.UpstreamStatus {
+		if x < 0 || x > 999 {
+			t.Fatalf("upstream status %d from %q", x, line)
+		}
+	}
+}
+
+// A 1 MiB line (what Parser lets through) is an error or an event, quickly.
+func TestAccess_HugeLine(t *testing.T) {
+	f := mustCompile(t, DefaultLogFormat)
+	ua := bytes.Repeat([]byte("A"), MaxLineBytes-200)
+	line := []byte(`127.0.0.1 - - [25/Nov/2026:16:42:20 +0000] "GET / HTTP/1.1" 200 3 "-" "` + string(ua) + `"`)
+	var ev Event
+	if err := f.Parse(line, time.UTC, &ev); err != nil || len(ev.UserAgent) != len(ua) {
+		t.Fatalf("huge line: %v (user agent %d bytes)", err, len(ev.UserAgent))
+	}
+	junk := bytes.Repeat([]byte{'"', ' ', '\\', 'x', '{'}, MaxLineBytes/5)
+	if err := f.Parse(junk, time.UTC, &ev); err == nil {
+		t.Fatal("junk parsed")
+	}
+	if err := f.Parse(append([]byte{'{'}, junk...), time.UTC, &ev); err == nil {
+		t.Fatal("junk JSON parsed")
+	}
+}
