@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Regenerates every real scenario under testdata/scenarios/, one after the other
+# (each takes 45-60 s and keeps the machine's load light). Needs root (memory
+# cgroup, dmesg, php-fpm -R), nginx, php8.2-fpm, gunicorn, python3-flask (scripts/deps.sh)
+# and node/npm (PM2 and Express are installed locally under /tmp/scenarios/npm).
+#   scripts/scenarios/run-all.sh [NAME...]
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+names=("$@")
+if [ ${#names[@]} -eq 0 ]; then
+  names=(pm2-oom deploy slow-upstream gunicorn-timeout express-db-refused crash-loop
+         phpfpm-saturation phpfpm-queue-ny dns-failure quiet-baseline two-upstreams)
+fi
+failed=()
+for n in "${names[@]}"; do
+  echo "== $n" >&2
+  if ! bash "$here/$n/run.sh"; then
+    failed+=("$n")
+  fi
+done
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "failed: ${failed[*]}" >&2
+  exit 1
+fi
