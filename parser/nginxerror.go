@@ -94,8 +94,12 @@ func nginxLevel(b []byte) string {
 // parseNginxError fills ev from one nginx error-log line. String fields alias
 // line.
 func (p *Parser) parseNginxError(line []byte, ev *Event) error {
-	line = bytes.TrimLeft(line, " \t")
-	line = bytes.TrimRight(line, " \t\r\n")
+	for len(line) > 0 && (line[0] == ' ' || line[0] == '\t') {
+		line = line[1:]
+	}
+	for len(line) > 0 && (line[len(line)-1] == ' ' || line[len(line)-1] == '\t' || line[len(line)-1] == '\r' || line[len(line)-1] == '\n') {
+		line = line[:len(line)-1]
+	}
 	if len(line) < nginxTimeLen+4 {
 		return errNginxShort
 	}
@@ -285,7 +289,7 @@ func nginxTail(msg string, ev *Event) int {
 // nginxParseTail parses "C, server: S[, field...]" (after "client: ").
 func nginxParseTail(s string, client, server *string, vals *[len(nginxFields)]string) bool {
 	i := strings.Index(s, ", server: ")
-	if i < 0 || strings.Contains(s[:i], ", ") || strings.ContainsAny(s[:i], ` "`) {
+	if i < 0 || !nginxToken(s[:i]) {
 		return false
 	}
 	*client = s[:i]
@@ -296,7 +300,7 @@ func nginxParseTail(s string, client, server *string, vals *[len(nginxFields)]st
 	if j < 0 {
 		j = len(s)
 	}
-	if strings.ContainsAny(s[:j], ` "`) {
+	if !nginxToken(s[:j]) {
 		return false
 	}
 	*server = s[:j]
@@ -333,6 +337,17 @@ func nginxParseTail(s string, client, server *string, vals *[len(nginxFields)]st
 	return true
 }
 
+// nginxToken reports whether s can be an address or server name: no
+// spaces, no quotes.
+func nginxToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == ' ' || s[i] == '"' {
+			return false
+		}
+	}
+	return true
+}
+
 // nginxQuoteEnd returns the index of the quote closing a value that starts
 // at s[0]: a quote at the end of the line or followed by one of the fields
 // that may come next. For a request line, an end right after " HTTP/x.y" is
@@ -362,6 +377,9 @@ func nginxEndsValue(after string, next int) bool {
 	if after == "" {
 		return true
 	}
+	if after[0] != ',' {
+		return false
+	}
 	for _, f := range nginxFields[next:] {
 		if strings.HasPrefix(after, f.key) {
 			return true
@@ -373,20 +391,11 @@ func nginxEndsValue(after string, next int) bool {
 // nginxHTTPVersionBefore reports whether s ends in " HTTP/1.1", " HTTP/2.0"
 // or similar.
 func nginxHTTPVersionBefore(s string) bool {
-	// Look only at the last few bytes: scanning the whole value for every
-	// candidate quote would be quadratic on hostile lines.
-	tail := s[max(0, len(s)-12):]
-	i := strings.LastIndex(tail, " HTTP/")
-	if i < 0 {
-		return false
+	i := len(s)
+	for i > 0 && i > len(s)-8 && (s[i-1] >= '0' && s[i-1] <= '9' || s[i-1] == '.') {
+		i--
 	}
-	s = tail
-	for _, c := range []byte(s[i+6:]) {
-		if (c < '0' || c > '9') && c != '.' {
-			return false
-		}
-	}
-	return len(s) > i+6
+	return i < len(s) && strings.HasSuffix(s[:i], " HTTP/")
 }
 
 // nginxErrno returns the system error number nginx printed as "(N: text)":
@@ -535,35 +544,46 @@ func nginxSide(head, action string, ev *Event) side {
 func classifyNginxError(ev *Event) Class {
 	msg := ev.Message
 	head, action := msg, ""
-	if i := strings.LastIndex(msg, " while "); i >= 0 {
+	// The action is appended last; a forward search (vectorised) for the
+	// last occurrence beats LastIndex's byte-by-byte scan.
+	for i, off := 0, 0; ; off = i + 7 {
+		j := strings.Index(msg[off:], " while ")
+		if j < 0 {
+			break
+		}
+		i = off + j
 		head, action = msg[:i], msg[i+7:]
 	}
+	// Each wording below contains one of a few words; looking for those
+	// first spares most lines a dozen scans.
+	resolv := strings.Contains(head, "resol") || strings.Contains(head, "host not found")
+	closed := strings.Contains(head, "closed")
 	switch {
-	case strings.Contains(head, "could not be resolved"),
-		strings.HasPrefix(head, "no resolver defined"),
-		strings.Contains(head, "host not found in upstream"),
-		strings.Contains(head, "host not found in resolver"),
+	case resolv && (strings.Contains(head, "could not be resolved") ||
+		strings.HasPrefix(head, "no resolver defined") ||
+		strings.Contains(head, "host not found in upstream") ||
+		strings.Contains(head, "host not found in resolver")),
 		strings.HasPrefix(action, "resolving"):
 		return ClassUpstreamDNS
-	case strings.Contains(head, "worker_connections are not enough"):
-		return ClassProxyWorkerConnections
 	case strings.HasPrefix(head, "limiting requests"), strings.HasPrefix(head, "delaying request"):
 		return ClassRateLimited
 	case strings.HasPrefix(head, "limiting connections"):
 		return ClassConnLimited
 	case strings.HasPrefix(head, "no live upstreams"):
 		return ClassNoLiveUpstreams
-	case strings.Contains(action, "SSL handshaking to upstream"),
-		strings.Contains(head, "upstream SSL certificate"):
+	case strings.HasPrefix(action, "SSL handshaking to upstream"),
+		strings.HasPrefix(head, "upstream SSL certificate"):
 		return ClassUpstreamTLS
-	case strings.Contains(head, "closed keepalive connection"):
+	case closed && strings.Contains(head, "closed keepalive connection"):
 		// Routine: an idle keep-alive connection ended, nothing failed.
 		return ClassOther
-	case strings.Contains(head, "client prematurely closed"),
-		strings.Contains(head, "client closed connection"),
-		strings.Contains(head, "client closed prematurely"):
+	case closed && (strings.Contains(head, "client prematurely closed") ||
+		strings.Contains(head, "client closed connection") ||
+		strings.Contains(head, "client closed prematurely")):
 		// Whatever the errno and the phase, the client left first (499).
 		return ClassClientClosed
+	case strings.Contains(head, "worker_connections are not enough"):
+		return ClassProxyWorkerConnections
 	}
 
 	sd := nginxSide(head, action, ev)
