@@ -475,3 +475,31 @@ func FuzzNginxError(f *testing.F) {
 		}
 	})
 }
+
+// TestNginxError_Wrapped: real lines as users paste them, wrapped by a
+// compose tool, a container runtime, syslog or kubectl, detected per line.
+func TestNginxError_Wrapped(t *testing.T) {
+	p, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range readNginxTSV(t, "wrapped.tsv") {
+		var ev Event
+		p.Parse([]byte(r.line), &ev)
+		if ev.Source != SourceNginxError || ev.Kind != KindProxyError || ev.Class != r.class {
+			t.Errorf("source %q kind %q class %q (%s), want nginx_error %s\n%s", ev.Source, ev.Kind, ev.Class, ev.Reason, r.class, r.line)
+			continue
+		}
+		i := 0 // the nginx stamp inside the wrapper
+		for i < len(r.line) && !looksLikeNginxError([]byte(r.line[i:])) {
+			i++
+		}
+		want, err := time.Parse("2006/01/02 15:04:05", r.line[i:min(i+19, len(r.line))])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ev.Time.Equal(want) {
+			t.Errorf("time %v, want %v (the nginx stamp, not the wrapper's)\n%s", ev.Time, want, r.line)
+		}
+	}
+}
