@@ -183,3 +183,4 @@ func TestKernel_Cases(t *testing.T)     { runCaseFile(t, "testdata/kernel/cases.
 func TestSystemd_Cases(t *testing.T)    { runCaseFile(t, "testdata/systemd/cases.txt") }
 func TestDocker_Cases(t *testing.T)     { runCaseFile(t, "testdata/docker/cases.txt") }
 func TestKubernetes_Cases(t *testing.T) { runCaseFile(t, "testdata/kubernetes/cases.txt") }
+func TestDetect_Mixed(t *testing.T)     { runCaseFile(t, "testdata/envelope/mixed.txt") }

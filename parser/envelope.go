@@ -88,15 +88,9 @@ func (env *envelope) setTime(t time.Time) {
 // unwrapRFC3164 reads "Mmm dd hh:mm:ss[.frac] host tag[pid]: msg", the
 // classic syslog file format and journalctl's short and short-precise.
 func (p *Parser) unwrapRFC3164(env *envelope) bool {
-	t, n, ok := parseSyslogTime(env.inner, p.now, p.opts.Location)
+	t, n, ok := p.syslogTime(env.inner)
 	if !ok || n >= len(env.inner) || env.inner[n] != ' ' {
 		return false
-	}
-	if t.Sub(p.now) > 24*time.Hour {
-		// p.now is read once per Parser; a long-lived one refreshes it when
-		// a stamp looks like the future rather than misdate a year.
-		p.now = p.opts.Now()
-		t, _, _ = parseSyslogTime(env.inner, p.now, p.opts.Location)
 	}
 	env.setTime(t)
 	p.hostAndTag(env, env.inner[n+1:], true)
@@ -125,7 +119,13 @@ func (p *Parser) unwrapISO(env *envelope) bool {
 		}
 		return true
 	}
-	// CRI: "stdout F " / "stderr P " (F full line, P partial).
+	// CRI: "stdout F " / "stderr P " (F full line, P partial); the record
+	// that closes a partial line may be empty.
+	if len(rest) == 8 && (string(rest) == "stdout F" || string(rest) == "stderr F" ||
+		string(rest) == "stdout P" || string(rest) == "stderr P") {
+		env.inner = rest[8:]
+		return true
+	}
 	if len(rest) >= 9 && (bytes.HasPrefix(rest, []byte("stdout ")) || bytes.HasPrefix(rest, []byte("stderr "))) &&
 		(rest[7] == 'F' || rest[7] == 'P') && rest[8] == ' ' {
 		env.inner = rest[9:]

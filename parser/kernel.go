@@ -110,7 +110,7 @@ func (p *Parser) dmesgStamp(b []byte) (time.Time, int, bool) {
 	}
 	// dmesg -T: "[Www Mmm dd hh:mm:ss yyyy] ", day space-padded.
 	if len(b) >= 26 && b[4] == ' ' && b[25] == ']' {
-		t, _, ok := parseSyslogTime(b[5:20], p.now, p.opts.Location)
+		t, _, ok := parseSyslogTime(b[5:20], p.now, p.opts.Location) // the year follows
 		year, ok2 := digitsN(b, 21, 4)
 		if ok && ok2 && b[20] == ' ' {
 			t = time.Date(year, t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, t.Location())
@@ -167,11 +167,11 @@ func classifyKernel(msg []byte, ev *Event) {
 		// score S or sacrifice child"), then log "Killed process".
 		ev.Class = ClassOOMKill
 		victim(msg[bytes.Index(msg, []byte("Kill process "))+len("Kill process "):], ev)
-	case bytes.HasPrefix(msg, []byte("Task in ")) && bytes.Contains(msg, []byte(" killed as a result of limit of ")):
+	case bytes.HasPrefix(msg, []byte("Task in ")) && bytes.Contains(msg[len("Task in "):], []byte(" killed as a result of limit of ")):
 		// Kernels before 4.19: "Task in /docker/<id> killed as a result of
 		// limit of /docker/<id>" names the cgroup of the victim.
-		end := bytes.Index(msg, []byte(" killed as a result of limit of "))
-		memcgOwner(msg[len("Task in "):end], ev)
+		path := msg[len("Task in "):]
+		memcgOwner(path[:bytes.Index(path, []byte(" killed as a result of limit of "))], ev)
 		ev.Class = ClassOOMKill
 		if ev.Container != "" {
 			ev.Class = ClassContainerOOM

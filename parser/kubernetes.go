@@ -256,12 +256,12 @@ func (p *Parser) parseKubelet(line []byte, sev byte, ev *Event) error {
 		return errNotKubernetes
 	}
 	us, _ := leadingInt(line[15:])
-	ev.Time = inferYear(p.now, p.opts.Location, time.Month(month), day, hour, minute, sec, int(us)*1000)
+	ev.Time = p.inferYear(time.Month(month), day, hour, minute, sec, int(us)*1000)
 	ev.Level = klogLevel(sev)
 	ev.Kind = KindUpstreamEvent
 	ev.Class = ClassOther
 	msg := line
-	if i := bytes.Index(line, []byte("] ")); i > 0 {
+	if i := bytes.Index(line, []byte("] ")); i > 21 {
 		msg = line[i+2:]
 		if v, n := leadingInt(bytes.TrimLeft(line[21:i], " ")); n > 0 {
 			ev.PID = int(v)

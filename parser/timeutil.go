@@ -225,6 +225,30 @@ func inferYear(now time.Time, loc *time.Location, month time.Month, day, hour, m
 	return t
 }
 
+// syslogTime is parseSyslogTime against the Parser's clock. The clock is read
+// once per Parser; when a stamp had to be pushed into last year, the clock may
+// just be stale (a Parser that has run for days), so it is read again before
+// the year is trusted. That costs a clock read only for such stamps.
+func (p *Parser) syslogTime(b []byte) (time.Time, int, bool) {
+	t, n, ok := parseSyslogTime(b, p.now, p.opts.Location)
+	if ok && t.Year() != p.now.In(p.opts.Location).Year() && p.opts.Now != nil {
+		p.now = p.opts.Now()
+		t, n, ok = parseSyslogTime(b, p.now, p.opts.Location)
+	}
+	return t, n, ok
+}
+
+// inferYear is the package inferYear against the Parser's clock, refreshed
+// as syslogTime does.
+func (p *Parser) inferYear(month time.Month, day, hour, minute, sec, nsec int) time.Time {
+	t := inferYear(p.now, p.opts.Location, month, day, hour, minute, sec, nsec)
+	if t.Year() != p.now.In(p.opts.Location).Year() && p.opts.Now != nil {
+		p.now = p.opts.Now()
+		t = inferYear(p.now, p.opts.Location, month, day, hour, minute, sec, nsec)
+	}
+	return t
+}
+
 // parseBootSeconds reads "seconds.micros" as dmesg and kern.log print them
 // inside brackets and returns the duration since boot.
 func parseBootSeconds(b []byte) (time.Duration, bool) {
