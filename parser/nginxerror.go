@@ -190,7 +190,9 @@ func nginxTime(b []byte, loc *time.Location) (time.Time, bool) {
 		return v
 	}
 	y, mo, da, h, mi, s := d(0, 4), d(5, 2), d(8, 2), d(11, 2), d(14, 2), d(17, 2)
-	if mo < 1 || mo > 12 || da < 1 || da > 31 || h > 23 || mi > 59 || s > 60 {
+	// nginx did not exist before 1970; an earlier year is not a log stamp
+	// (and year 1 would be Go's zero time, "no time").
+	if y < 1970 || mo < 1 || mo > 12 || da < 1 || da > 31 || h > 23 || mi > 59 || s > 60 {
 		return time.Time{}, false
 	}
 	return time.Date(y, time.Month(mo), da, h, mi, s, 0, loc).UTC(), true

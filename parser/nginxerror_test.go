@@ -358,6 +358,7 @@ func TestNginxError_Junk(t *testing.T) {
 		"2026/11/25 16:39:12 [error]",
 		"2026/13/25 16:39:12 [error] 1#1: month 13",
 		"2026/11/25 25:39:12 [error] 1#1: hour 25",
+		"0001/01/01 00:00:00 [error] 0#0: 0", // found by FuzzNginxError: Go's zero time
 		"2026/11/25 16:39:12 [fatal] 1#1: not a level",
 		"2026/11/25 16:39:12 [error] x#1: no pid",
 		"2026/11/25 16:39:12 [error] 12#: no tid",
