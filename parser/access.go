@@ -118,6 +118,7 @@ type accessStep struct {
 	// a plain loop finds the literal sooner than a vectorised search,
 	// whose setup costs more than it saves on short distances.
 	short bool
+	num   bool // an integer variable with a fast path in parseSteps
 }
 
 // CompileAccessFormat compiles an nginx log_format string (without
@@ -219,6 +220,7 @@ func CompileAccessFormat(format string) (*AccessFormat, error) {
 		if st.name == "$remote_user" {
 			st.short = true
 		}
+		st.num = st.scan == scanToLiteral && (st.v == avStatus || st.v == avBodyBytes || st.v == avConnection)
 	}
 	return f, nil
 }
@@ -393,6 +395,38 @@ func (f *AccessFormat) parseSteps(line []byte, loc *time.Location, ev *Event) er
 				return fmt.Errorf("%s: expected %q after the list %q", st.name, st.lit, accessQuoteMax(line[pos:end]))
 			}
 		default:
+			// Numbers: read the digits and check the literal after them
+			// in one pass; anything else ("-", junk) takes the generic
+			// path below, which also words the error.
+			if st.num {
+				i, n := pos, int64(0)
+				for i < len(line) && i-pos < 18 {
+					c := line[i] - '0'
+					if c > 9 {
+						break
+					}
+					n = n*10 + int64(c)
+					i++
+				}
+				if i > pos && accessLitAt(line, i, st.lit) {
+					switch st.v {
+					case avStatus:
+						if n <= 999 {
+							ev.Status = int(n)
+							pos = i + len(st.lit)
+							continue
+						}
+					case avBodyBytes:
+						ev.BodyBytes = n
+						pos = i + len(st.lit)
+						continue
+					case avConnection:
+						ev.CID = n
+						pos = i + len(st.lit)
+						continue
+					}
+				}
+			}
 			if st.v == avTimeLocal && pos+26 <= len(line) && bytes.HasPrefix(line[pos+26:], st.lit) {
 				end = pos + 26 // contains a space; fixed width
 				break
@@ -436,6 +470,19 @@ func (f *AccessFormat) indexLit(line []byte, from int, lit []byte, short bool) i
 		return i
 	}
 	return -1
+}
+
+// accessLitAt reports whether lit is at line[i:].
+func accessLitAt(line []byte, i int, lit []byte) bool {
+	if len(line)-i < len(lit) {
+		return false
+	}
+	for k, c := range lit {
+		if line[i+k] != c {
+			return false
+		}
+	}
+	return true
 }
 
 // accessIndexShort is bytes.Index from from on, looking at the first bytes

@@ -1,7 +1,9 @@
+//go:build linux
+
 // Package gonx benchmarks github.com/satyrius/gonx, a popular Go nginx log
 // parser, on the corpus culprit's own parser benchmark uses, so that
 // scripts/bench/parser.sh can compare them in one run. It is a module of its
-// own so that culprit never depends on gonx.
+// own so that culprit never depends on gonx. Linux only, like the script.
 package gonx
 
 import (
@@ -9,7 +11,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/satyrius/gonx"
 )
@@ -54,6 +58,7 @@ func BenchmarkGonx(b *testing.B) {
 	b.SetBytes(avg)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := processCPU()
 	n := 0
 	for i := 0; i < b.N; i++ {
 		e, err := p.ParseString(lines[i%len(lines)])
@@ -70,4 +75,17 @@ func BenchmarkGonx(b *testing.B) {
 	if s := b.Elapsed().Seconds(); s > 0 {
 		b.ReportMetric(float64(b.N)/s, "lines/s")
 	}
+	if c := (processCPU() - cpu0).Seconds(); c > 0 {
+		b.ReportMetric(float64(b.N)/c, "lines/cpu-s")
+	}
+}
+
+// processCPU is the process's CPU time, as in culprit's parser benchmarks:
+// gonx's garbage collection counts, other processes on the machine do not.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
