@@ -91,10 +91,6 @@ func dockerAttr(k, v []byte, isContainer bool, ev *Event) {
 		}
 	case "com.docker.compose.service", "io.kubernetes.pod.name":
 		ev.App = bstr(v)
-	case "image":
-		if ev.Process == "" {
-			ev.Process = bstr(v)
-		}
 	}
 }
 
@@ -161,7 +157,7 @@ func (p *Parser) parseDockerJSON(line []byte, ev *Event) error {
 		ev.Container = bstr(id)
 	}
 	if attrs, _, ok := objField(actor, "Attributes"); ok {
-		for _, k := range [...]string{"image", "name", "exitCode", "containerExitCode", "signal", "com.docker.compose.service", "io.kubernetes.pod.name"} {
+		for _, k := range [...]string{"name", "exitCode", "containerExitCode", "signal", "com.docker.compose.service", "io.kubernetes.pod.name"} {
 			if v, ok := objString(attrs, k); ok {
 				dockerAttr([]byte(k), v, string(typ) == "container", ev)
 			}

@@ -59,20 +59,24 @@ func (p *Parser) unwrapOnce(env *envelope) bool {
 		return false
 	}
 	switch c := b[0]; {
+	case c >= '0' && c <= '9':
+		// The access log's hot path: an IPv4 or IPv6 client address, or
+		// nginx's error-log date, is rejected here on two bytes. Only an
+		// RFC 3339 stamp with a 'T' starts an envelope with a digit.
+		if len(b) > 20 && b[4] == '-' && b[10] == 'T' {
+			return p.unwrapISO(env)
+		}
+		return false
 	case c == '{':
 		return p.unwrapJSON(env)
 	case c == '<':
 		return p.unwrapPRI(env)
+	case c == '[':
+		return unwrapKubectlPrefix(env)
 	case c >= 'A' && c <= 'S' && b[3] == ' ':
 		if p.unwrapRFC3164(env) {
 			return true
 		}
-	case c >= '0' && c <= '9' && len(b) > 20 && b[4] == '-' && b[10] == 'T':
-		if p.unwrapISO(env) {
-			return true
-		}
-	case c == '[':
-		return unwrapKubectlPrefix(env)
 	}
 	return unwrapNamePrefix(env)
 }
@@ -447,8 +451,8 @@ func nameByte(c byte) bool {
 // unwrapNamePrefix reads the two prefixes that start with a bare name:
 // a compose/foreman/honcho replica prefix ("web-1  | ", "web_1  | ",
 // "app.1 | ") and a grep file name ("/var/log/nginx/error.log:..." or
-// "file.log:123:..."). It scans only the first token, so an access line
-// costs the length of its client address.
+// "file.log:123:..."). Names that start with a digit are not looked at
+// (see unwrapOnce); it scans only the first token.
 func unwrapNamePrefix(env *envelope) bool {
 	b := env.inner
 	i := 0

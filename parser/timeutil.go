@@ -210,19 +210,27 @@ func parseSyslogTime(b []byte, now time.Time, loc *time.Location) (time.Time, in
 	if now.IsZero() {
 		now = time.Now()
 	}
-	return inferYear(now, loc, time.Month(month), day, hour, minute, sec, nsec), i, true
+	t, _ := inferYearBack(now, loc, time.Month(month), day, hour, minute, sec, nsec)
+	return t, i, true
 }
 
 // inferYear places a year-less stamp in the year of now, or the year before
 // when that would put it more than a day in the future (clock skew between
 // hosts is allowed a day).
 func inferYear(now time.Time, loc *time.Location, month time.Month, day, hour, minute, sec, nsec int) time.Time {
-	nowLoc := now.In(loc)
-	t := time.Date(nowLoc.Year(), month, day, hour, minute, sec, nsec, loc)
-	if t.Sub(now) > 24*time.Hour {
-		t = time.Date(nowLoc.Year()-1, month, day, hour, minute, sec, nsec, loc)
-	}
+	t, _ := inferYearBack(now, loc, month, day, hour, minute, sec, nsec)
 	return t
+}
+
+// inferYearBack is inferYear that also reports whether the stamp was moved
+// to the year before now's.
+func inferYearBack(now time.Time, loc *time.Location, month time.Month, day, hour, minute, sec, nsec int) (time.Time, bool) {
+	year := now.In(loc).Year()
+	t := time.Date(year, month, day, hour, minute, sec, nsec, loc)
+	if t.Sub(now) > 24*time.Hour {
+		return time.Date(year-1, month, day, hour, minute, sec, nsec, loc), true
+	}
+	return t, false
 }
 
 // syslogTime is parseSyslogTime against the Parser's clock. The clock is read
@@ -231,7 +239,8 @@ func inferYear(now time.Time, loc *time.Location, month time.Month, day, hour, m
 // the year is trusted. That costs a clock read only for such stamps.
 func (p *Parser) syslogTime(b []byte) (time.Time, int, bool) {
 	t, n, ok := parseSyslogTime(b, p.now, p.opts.Location)
-	if ok && t.Year() != p.now.In(p.opts.Location).Year() && p.opts.Now != nil {
+	if ok && p.opts.Now != nil && t.Sub(p.now) < -300*24*time.Hour {
+		// Far in the past: maybe pushed back a year by a stale clock.
 		p.now = p.opts.Now()
 		t, n, ok = parseSyslogTime(b, p.now, p.opts.Location)
 	}
@@ -241,10 +250,10 @@ func (p *Parser) syslogTime(b []byte) (time.Time, int, bool) {
 // inferYear is the package inferYear against the Parser's clock, refreshed
 // as syslogTime does.
 func (p *Parser) inferYear(month time.Month, day, hour, minute, sec, nsec int) time.Time {
-	t := inferYear(p.now, p.opts.Location, month, day, hour, minute, sec, nsec)
-	if t.Year() != p.now.In(p.opts.Location).Year() && p.opts.Now != nil {
+	t, back := inferYearBack(p.now, p.opts.Location, month, day, hour, minute, sec, nsec)
+	if back && p.opts.Now != nil {
 		p.now = p.opts.Now()
-		t = inferYear(p.now, p.opts.Location, month, day, hour, minute, sec, nsec)
+		t, _ = inferYearBack(p.now, p.opts.Location, month, day, hour, minute, sec, nsec)
 	}
 	return t
 }
