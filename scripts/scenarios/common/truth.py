@@ -45,6 +45,8 @@ def matcher(spec):
     field, op, val = m.groups()
 
     def get(rec):
+        if field == "status":
+            return rec["status"]
         if field == "path":
             parts = rec["request"].split(" ")
             return parts[1].split("?")[0] if len(parts) > 1 else ""
@@ -127,6 +129,7 @@ def main():
         gaps = [(b - a_).total_seconds() for a_, b in zip(ts, ts[1:])]
         out_incs.append({
             "upstream": i["spec"]["upstream"],
+            **({"server": i["spec"]["server"]} if "server" in i["spec"] else {}),
             "cause": i["spec"]["cause"],
             "start": rfc3339(ts[0]),
             "end": rfc3339(ts[-1]),
