@@ -43,6 +43,10 @@ func (p *Parser) parseKernel(line []byte, ev *Event) error {
 // /dev/kmsg header (with its priority, returned as a level) or a dmesg
 // stamp. The time is zero when the line had neither.
 func (p *Parser) kernelStamp(line []byte) (time.Time, string, []byte) {
+	if level, n := dmesgDecoded(line); n > 0 {
+		t, _, rest := p.kernelStamp(line[n:])
+		return t, level, rest
+	}
 	if prio, usec, rest, ok := kmsgHeader(line); ok {
 		// "\n KEY=value" dictionary lines may follow the message.
 		if nl := bytes.IndexByte(rest, '\n'); nl >= 0 {
@@ -56,8 +60,41 @@ func (p *Parser) kernelStamp(line []byte) (time.Time, string, []byte) {
 	return time.Time{}, "", line
 }
 
+// dmesgDecoded reads the "kern  :err   : " prefix of dmesg -x (--decode):
+// facility and level names, each padded to six columns. It returns the
+// level and the prefix length, or 0.
+func dmesgDecoded(b []byte) (string, int) {
+	c := bytes.IndexByte(b, ':')
+	if c < 4 || c > 8 || b[0] < 'a' || b[0] > 'z' {
+		return "", 0
+	}
+	for _, ch := range bytes.TrimRight(b[:c], " ") {
+		if ch < 'a' || ch > 'z' {
+			return "", 0
+		}
+	}
+	rest := b[c+1:]
+	c2 := bytes.IndexByte(rest, ':')
+	if c2 < 4 || c2 > 8 || c2+1 >= len(rest) || rest[c2+1] != ' ' {
+		return "", 0
+	}
+	lvl := bytes.TrimRight(rest[:c2], " ")
+	if string(lvl) == "warn" { // dmesg's short name
+		return "warning", c + 1 + c2 + 2
+	}
+	for _, l := range syslogLevels {
+		if string(lvl) == l {
+			return l, c + 1 + c2 + 2
+		}
+	}
+	return "", 0
+}
+
 // kernelMessage is kernelStamp without the time, for detection.
 func kernelMessage(line []byte) []byte {
+	if _, n := dmesgDecoded(line); n > 0 {
+		line = line[n:]
+	}
 	if _, _, rest, ok := kmsgHeader(line); ok {
 		return rest
 	}
@@ -336,6 +373,9 @@ func crashLine(msg []byte, ev *Event) {
 // "kernel": a /dev/kmsg record, a dmesg stamp, or OOM-killer wording.
 func looksLikeKernel(b []byte) bool {
 	if _, _, _, ok := kmsgHeader(b); ok {
+		return true
+	}
+	if _, n := dmesgDecoded(b); n > 0 {
 		return true
 	}
 	if len(b) > 0 && b[0] == '[' {

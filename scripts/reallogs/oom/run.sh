@@ -4,6 +4,8 @@
 #   kmsg.log      /dev/kmsg records (prio,seq,usec,flags;message)
 #   dmesg.log     `dmesg` raw ([seconds.micros] message, boot-relative)
 #   dmesg-iso.log `dmesg --time-format iso`
+#   dmesg-r.log, dmesg-x.log, dmesg-T.log  `dmesg -r` (raw priority), `-x` (decoded
+#                 facility/level), `-T` (ctime in the local zone, whole seconds)
 # plus btime.txt (the /proc/stat boot time that anchors the first two).
 #
 # Each victim renames itself (prctl PR_SET_NAME, as setproctitle and
@@ -100,6 +102,9 @@ rm -f "/tmp/culprit-oom-$$.js" "/tmp/culprit-oom-$$.pid"
 kmsg_since "$seq0" >"$out/kmsg.log"
 dmesg | tail -n +"$((dmesg_n0 + 1))" >"$out/dmesg.log"
 dmesg --time-format iso | tail -n +"$((dmesg_n0 + 1))" >"$out/dmesg-iso.log"
+dmesg -r | tail -n +"$((dmesg_n0 + 1))" >"$out/dmesg-r.log" # <prio>[stamp]
+dmesg -x | tail -n +"$((dmesg_n0 + 1))" >"$out/dmesg-x.log" # kern  :err   : [stamp]
+dmesg -T | tail -n +"$((dmesg_n0 + 1))" >"$out/dmesg-T.log" # [Wed Nov 25 16:36:03 2026]
 grep btime /proc/stat >"$out/btime.txt"
 echo "cgroup=${cg#/sys/fs/cgroup/memory} limit=$limit kernel=$(uname -r)" >>"$out/truth.txt"
 wc -l "$out"/*.log
