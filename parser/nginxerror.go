@@ -31,14 +31,23 @@ var (
 const nginxTimeLen = 19
 
 // looksLikeNginxError reports whether line starts like an nginx error-log
-// entry: a slash-separated timestamp followed by a bracketed level. It is
-// cheap enough to run on every line during auto detection.
+// entry: a slash-separated timestamp, a bracketed level and "pid#". It is
+// cheap enough to run on every line during auto detection; the pid# keeps
+// apps that print a Go-style stamp and a lower-case level out.
 func looksLikeNginxError(line []byte) bool {
 	if len(line) < nginxTimeLen+4 || !nginxStamp(line) || line[19] != ' ' || line[20] != '[' {
 		return false
 	}
 	end := bytes.IndexByte(line[21:min(len(line), 29)], ']')
-	return end > 0 && nginxLevel(line[21:21+end]) != ""
+	if end <= 0 || nginxLevel(line[21:21+end]) == "" {
+		return false
+	}
+	rest := line[21+end+1:]
+	if len(rest) < 3 || rest[0] != ' ' {
+		return false
+	}
+	_, n := nxAtoi(rest[1:])
+	return n > 0 && 1+n < len(rest) && rest[1+n] == '#'
 }
 
 // nginxStamp checks the shape of "YYYY/MM/DD HH:MM:SS" at the start of b.

@@ -411,6 +411,8 @@ func TestLooksLikeNginxError(t *testing.T) {
 		"6,1234,5678901,-;Out of memory: Killed process 42 (node)",
 		"[2026-11-25 16:39:12 +0000] [42] [CRITICAL] WORKER TIMEOUT (pid:43)",
 		"2026/11/25 16:39:12 [error",
+		"2026/11/25 16:39:12 [info] app listening on :8080",
+		"2026/11/25 16:39:12 [error] 12345",
 	} {
 		if looksLikeNginxError([]byte(line)) {
 			t.Errorf("wrongly recognised: %q", line)
