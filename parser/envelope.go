@@ -186,6 +186,10 @@ func (p *Parser) hostAndTag(env *envelope, b []byte, loose bool) bool {
 	env.program = prog
 	env.pid = pid
 	env.inner = rest[n:]
+	if isUnitName([]byte(prog)) {
+		// journalctl -o with-unit writes the unit where the tag goes.
+		env.unit = prog
+	}
 	if prog == "kernel" {
 		// kern.log repeats the boot-relative stamp after the tag; the
 		// syslog wall time is the better one, so drop it.
@@ -529,6 +533,13 @@ func replicaName(name []byte) bool {
 func logFileName(name []byte) bool {
 	if bytes.HasPrefix(name, []byte("/var/log/")) || bytes.Contains(name, []byte(".log")) {
 		return true
+	}
+	// syslog's own files, rotated or not: "syslog", "syslog.1", "messages-20261125".
+	base := name[bytes.LastIndexByte(name, '/')+1:]
+	for _, f := range [...]string{"syslog", "messages"} {
+		if bytes.HasPrefix(base, []byte(f)) && (len(base) == len(f) || base[len(f)] == '.' || base[len(f)] == '-') {
+			return true
+		}
 	}
 	for _, ext := range [...]string{".txt", ".out", ".err"} {
 		if bytes.HasSuffix(name, []byte(ext)) {

@@ -55,6 +55,12 @@ func TestUnwrap_Table(t *testing.T) {
 			inner: `2026/11/25 14:03:01 [error] 1#1: *5 no live upstreams while connecting to upstream`},
 		{name: "grep -Hn", line: `access.log.1:42:203.0.113.7 - - [25/Nov/2026:14:03:01 +0000] "GET / HTTP/1.1" 502 157 "-" "-"`,
 			inner: `203.0.113.7 - - [25/Nov/2026:14:03:01 +0000] "GET / HTTP/1.1" 502 157 "-" "-"`},
+		{name: "grep over syslog files", line: `syslog.1:Nov 25 14:03:01 web-1 kernel: x`, inner: "x", ts: "2026-11-25T14:03:01Z", host: "web-1", program: "kernel"},
+		{name: "go log with file:line is not grep", line: `main.go:42: dial tcp 127.0.0.1:5432: connect: connection refused`},
+		// https://github.com/openshift/installer/pull/7371 (journalctl -o with-unit puts the unit in the tag)
+		{name: "journalctl with-unit", line: `Jul 26 21:15:00 cvrzlbtm-bbcf1-t58lf-bootstrap release-image.service[1995]: 2c5e0f38687f7acf45adf9de5e841a46bbbda574d121d71d92bfb929826dfa27`,
+			inner: "2c5e0f38687f7acf45adf9de5e841a46bbbda574d121d71d92bfb929826dfa27", ts: "2026-07-26T21:15:00Z", host: "cvrzlbtm-bbcf1-t58lf-bootstrap",
+			program: "release-image.service", unit: "release-image.service"},
 		{name: "python warning is not grep", line: `/srv/app/views.py:42: DeprecationWarning: x`},
 		// Syslog: RFC 3164 with a year from the clock, RFC 5424 with structured data.
 		{name: "rfc3164 last year", line: `Dec 31 23:59:59 web-1 gunicorn[4242]: [CRITICAL] WORKER TIMEOUT (pid:9)`,

@@ -218,6 +218,24 @@ func classifyKernel(msg []byte, ev *Event) {
 	case bytes.Contains(msg, []byte(": segfault at ")) || bytes.HasPrefix(msg, []byte("traps: ")) ||
 		bytes.Contains(msg, []byte("] general protection fault")) || bytes.Contains(msg, []byte("]: trap ")):
 		crashLine(msg, ev)
+	case bytes.HasPrefix(msg, []byte("CPU: ")) && bytes.Contains(msg, []byte(" PID: ")):
+		// "CPU: 0 UID: 0 PID: 16233 Comm: py worker (api) Not tainted ...",
+		// right after "invoked oom-killer": the only line with the
+		// invoking task's pid. Older kernels: "CPU: 2 PID: 25671 Comm: ...".
+		i := bytes.Index(msg, []byte(" PID: "))
+		if v, n := leadingInt(msg[i+len(" PID: "):]); n > 0 {
+			ev.PID = int(v)
+			rest := msg[i+len(" PID: ")+n:]
+			if bytes.HasPrefix(rest, []byte(" Comm: ")) {
+				comm := rest[len(" Comm: "):]
+				for _, tail := range [...]string{" Not tainted", " Tainted:"} {
+					if e := bytes.Index(comm, []byte(tail)); e >= 0 {
+						ev.Process = bstr(comm[:e])
+						break
+					}
+				}
+			}
+		}
 	case bytes.HasPrefix(msg, []byte("memory: usage ")):
 		// "memory: usage 65536kB, limit 65536kB, failcnt 310": the limit hit.
 		if i := bytes.Index(msg, []byte("limit ")); i > 0 {
