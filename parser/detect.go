@@ -4,6 +4,8 @@ package parser
 // checks run cheapest and most common first: a proxy host's lines are almost
 // all access lines, so those must be recognised on their first bytes.
 
+import "bytes"
+
 // detect uses the line and the program tag of its envelope (syslog tag,
 // journal identifier), which is the strongest hint when there is one.
 func detect(line []byte, program string) Source {
@@ -16,7 +18,7 @@ func detect(line []byte, program string) Source {
 	switch program {
 	case "kernel":
 		// Userspace writes to /dev/kmsg too (systemd before journald runs).
-		if hasSystemdTag(kernelMessage(line)) {
+		if systemdInKmsg(kernelMessage(line)) {
 			return SourceSystemd
 		}
 		return SourceKernel
@@ -29,7 +31,7 @@ func detect(line []byte, program string) Source {
 	}
 	switch {
 	case looksLikeKernel(line):
-		if hasSystemdTag(kernelMessage(line)) {
+		if systemdInKmsg(kernelMessage(line)) {
 			return SourceSystemd
 		}
 		return SourceKernel
@@ -44,4 +46,11 @@ func detect(line []byte, program string) Source {
 		return src
 	}
 	return SourceApp
+}
+
+// systemdInKmsg reports whether a kernel ring buffer message was written by
+// systemd itself ("systemd[1]: app.service: ..."), not by the kernel about
+// systemd ("systemd[1]: segfault at ...").
+func systemdInKmsg(msg []byte) bool {
+	return hasSystemdTag(msg) && !bytes.Contains(msg, []byte("]: segfault at ")) && !bytes.Contains(msg, []byte("]: trap "))
 }

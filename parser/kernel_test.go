@@ -140,25 +140,6 @@ func TestKernel_NoBootTimeKeepsOrder(t *testing.T) {
 	}
 }
 
-func TestKernel_Segfault(t *testing.T) {
-	p := casesParser(t)
-	cases := []struct {
-		line, proc, sig string
-		pid             int
-	}{
-		// Synthetic in shape, wording from the kernel's show_signal_msg().
-		{"[ 1234.567890] my app (w)[4321]: segfault at 0 ip 000055d0c3a1b2c3 sp 00007ffd1e2f3a40 error 4 in app[55d0c3a00000+1b000]", "my app (w)", "SIGSEGV", 4321},
-		{"[ 1234.567890] traps: node[999] general protection fault ip:7f0 sp:7ffd error:0 in libc.so.6[7f0+1000]", "node", "SIGSEGV", 999},
-	}
-	for _, c := range cases {
-		var ev Event
-		p.Parse([]byte(c.line), &ev)
-		if ev.Class != ClassCrash || ev.Process != c.proc || ev.PID != c.pid || ev.Signal != c.sig {
-			t.Errorf("%s: got class %s process %q pid %d signal %s", c.line, ev.Class, ev.Process, ev.PID, ev.Signal)
-		}
-	}
-}
-
 func FuzzKernel(f *testing.F) {
 	for _, s := range []string{
 		"4,499,785907753,-;py worker (api) invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0",
