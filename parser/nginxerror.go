@@ -549,9 +549,12 @@ func nginxSide(head, action string, ev *Event) side {
 // classifyNginxError names the proxy_error class of ev from its message.
 // Messages that say which operation failed (resolving, SSL handshaking,
 // rate limiting) decide first, because their parenthesised code is not
-// always a system errno (the resolver prints DNS rcodes the same way); then
-// the errno number, interpreted by which side and phase the action names;
-// then nginx's own wordings.
+// always a system errno (the resolver prints DNS rcodes the same way) and
+// because a timeout or reset during the TLS handshake is a TLS problem to
+// fix (plain HTTP behind https://, SNI), not a slow upstream; then the errno
+// number, interpreted by which side and phase the action names (a reset
+// "while sending to client" is the client leaving, not the upstream); then
+// nginx's own wordings.
 func classifyNginxError(ev *Event) Class {
 	msg := ev.Message
 	head, action := msg, ""

@@ -322,6 +322,9 @@ func TestNginxError_Shapes(t *testing.T) {
 					t.Errorf("upstream %q host %q", ev.Upstream, ev.Host)
 				}
 			}},
+		// Captured here by an earlier run.sh whose plain-HTTP backend waited
+		// for a request end that a ClientHello never sends.
+		{"handshake timeout is TLS", `2026/11/25 16:39:42 [error] 23056#23056: *67 upstream timed out (110: Connection timed out) while SSL handshaking to upstream, client: 127.0.0.1, server: proxy.test, request: "GET /tls/a HTTP/1.1", upstream: "https://127.0.0.1:18150/tls/a", host: "127.0.0.1:18100"`, ClassUpstreamTLS, nil},
 		{"upstream SSL certificate", ts + `[error] 7#7: *3 upstream SSL certificate verify error: (10:certificate has expired) while SSL handshaking to upstream, client: 10.0.0.1, server: a, request: "GET / HTTP/1.1", upstream: "https://10.0.0.2:443/", host: "a"`, ClassUpstreamTLS,
 			func(t *testing.T, ev *Event) {
 				if ev.Errno != 0 {
