@@ -44,6 +44,7 @@ type Engine struct {
 	buf      []*item                // upstream events and proxy errors, arrival order
 	dirty    map[*incident]bool
 	nextStat Stats
+	owned    bool // the evidence being added belongs to the engine
 }
 
 // Stats counts what the engine saw; the report shows it.
@@ -151,7 +152,16 @@ func Wants(ev *parser.Event) bool {
 
 // Add feeds one piece of evidence. It never retains ev: what it keeps is
 // copied.
-func (e *Engine) Add(in *Evidence) {
+func (e *Engine) Add(in *Evidence) { e.add(in, false) }
+
+// AddOwned is Add for evidence the caller hands over: the engine may keep in
+// itself, so the caller must not touch it afterwards and its strings must
+// not alias a reused buffer (an Event.Clone does not). It saves a copy when
+// the caller had to clone anyway, as a reader goroutine does.
+func (e *Engine) AddOwned(in *Evidence) { e.add(in, true) }
+
+func (e *Engine) add(in *Evidence, owned bool) {
+	e.owned = owned
 	ev := &in.Event
 	e.nextStat.Events++
 	if ev.Kind == parser.KindUnparsed {
@@ -206,6 +216,9 @@ func (e *Engine) Flush() {
 
 func (e *Engine) newItem(in *Evidence) *item {
 	e.seq++
+	if e.owned {
+		return &item{ev: in.Event, origin: in.Origin, line: in.Line, seq: e.seq}
+	}
 	return &item{ev: in.Event.Clone(), origin: in.Origin, line: strings.Clone(in.Line), seq: e.seq}
 }
 

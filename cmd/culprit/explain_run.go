@@ -31,7 +31,17 @@ type mergeItem struct {
 	ev *analyzer.Evidence
 }
 
-const batchLines = 8192
+// A batch ends after batchLines lines, batchItems kept events or batchSpan of
+// event time, whichever comes first: the item bound keeps a file whose every
+// line is evidence (a PM2 log) from holding thousands of events while the
+// merge waits for the others; the time bound keeps sparse files from running
+// far ahead.
+const (
+	batchLines = 8192
+	batchItems = 512
+	batchSpan  = time.Minute
+	batchAhead = 4 // batches a reader may have waiting
+)
 
 type corrResult struct {
 	incidents []analyzer.Incident
@@ -69,7 +79,7 @@ func correlate(ctx context.Context, e *env, files []*inputFile, cfg analyzer.Con
 	results := make([]result, len(active))
 	var wg sync.WaitGroup
 	for i, f := range active {
-		ch := make(chan []mergeItem, 4)
+		ch := make(chan []mergeItem, batchAhead)
 		streams[i] = &stream{ch: ch, idx: i}
 		opts := parser.Options{Source: parser.SourceAuto, Location: loc, BootTime: boot}
 		switch f.kind {
@@ -113,7 +123,7 @@ func correlate(ctx context.Context, e *env, files []*inputFile, cfg analyzer.Con
 		if it.ev == nil {
 			eng.Advance(it.t)
 		} else {
-			eng.Add(it.ev)
+			eng.AddOwned(it.ev)
 		}
 		merged++
 		if merged%65536 == 0 {
@@ -232,6 +242,7 @@ func readLog(ctx context.Context, f *inputFile, opts parser.Options, out chan<- 
 		lastT   time.Time
 		pending []*analyzer.Evidence // kept events before the file's first time
 		batch   = make([]mergeItem, 0, 256)
+		batchT  time.Time // time of the batch's first event
 		n       int
 		lines   int64
 		long    []byte
@@ -246,6 +257,7 @@ func readLog(ctx context.Context, f *inputFile, opts parser.Options, out chan<- 
 			return false
 		}
 		batch = make([]mergeItem, 0, 256)
+		batchT = time.Time{}
 		n = 0
 		return true
 	}
@@ -293,8 +305,11 @@ func readLog(ctx context.Context, f *inputFile, opts parser.Options, out chan<- 
 						batch = append(batch, mergeItem{t: x.Event.Time, ev: x})
 					}
 				}
+				if batchT.IsZero() {
+					batchT = lastT
+				}
 				n++
-				if n >= batchLines && !flush() {
+				if (n >= batchLines || len(batch) >= batchItems || lastT.Sub(batchT) >= batchSpan) && !flush() {
 					return nil, ctx.Err()
 				}
 			}
