@@ -119,6 +119,9 @@ type accessStep struct {
 	// whose setup costs more than it saves on short distances.
 	short bool
 	num   bool // an integer variable with a fast path in parseSteps
+	// fast: a list or a time in seconds, read and checked in one pass
+	// (accessFastList, accessFastSeconds) before the generic path.
+	fast bool
 }
 
 // CompileAccessFormat compiles an nginx log_format string (without
@@ -221,6 +224,7 @@ func CompileAccessFormat(format string) (*AccessFormat, error) {
 			st.short = true
 		}
 		st.num = st.scan == scanToLiteral && (st.v == avStatus || st.v == avBodyBytes || st.v == avConnection)
+		st.fast = (st.scan == scanToLiteral || st.scan == scanList) && (isAccessList(st.v) || st.v == avRequestTime)
 	}
 	return f, nil
 }
@@ -378,6 +382,12 @@ func (f *AccessFormat) parseSteps(line []byte, loc *time.Location, ev *Event) er
 		return fmt.Errorf("line does not start with %q as the log_format does", f.prefix)
 	}
 	pos := len(f.prefix)
+	// Escapes are rare: one vectorised look for a backslash in the whole
+	// line spares every field its own.
+	esc := f.escape
+	if esc != escapeNone && bytes.IndexByte(line, '\\') < 0 {
+		esc = escapeNone
+	}
 	for i := range f.steps {
 		st := &f.steps[i]
 		end := -1
@@ -390,6 +400,12 @@ func (f *AccessFormat) parseSteps(line []byte, loc *time.Location, ev *Event) er
 			}
 			end = len(line) - len(st.lit)
 		case scanList:
+			if st.fast {
+				if next := accessFastList(st.v, line, pos, st.lit, ev); next >= 0 {
+					pos = next
+					continue
+				}
+			}
 			end = accessScanList(line, pos)
 			if !bytes.HasPrefix(line[end:], st.lit) {
 				return fmt.Errorf("%s: expected %q after the list %q", st.name, st.lit, accessQuoteMax(line[pos:end]))
@@ -427,6 +443,18 @@ func (f *AccessFormat) parseSteps(line []byte, loc *time.Location, ev *Event) er
 					}
 				}
 			}
+			if st.fast {
+				var next int
+				if st.v == avRequestTime {
+					next = accessFastSeconds(line, pos, st.lit, &ev.RequestTime)
+				} else {
+					next = accessFastList(st.v, line, pos, st.lit, ev)
+				}
+				if next >= 0 {
+					pos = next
+					continue
+				}
+			}
 			if st.v == avTimeLocal && pos+26 <= len(line) && bytes.HasPrefix(line[pos+26:], st.lit) {
 				end = pos + 26 // contains a space; fixed width
 				break
@@ -436,7 +464,7 @@ func (f *AccessFormat) parseSteps(line []byte, loc *time.Location, ev *Event) er
 				return fmt.Errorf("%s: expected %q after it, not found in the rest of the line %q", st.name, st.lit, accessQuoteMax(line[pos:]))
 			}
 		}
-		if err := f.assign(st.v, line[pos:end], f.escape, loc, ev); err != nil {
+		if err := f.assign(st.v, line[pos:end], esc, loc, ev); err != nil {
 			return fmt.Errorf("%s: %w", st.name, err)
 		}
 		pos = end + len(st.lit)
@@ -469,6 +497,126 @@ func (f *AccessFormat) indexLit(line []byte, from int, lit []byte, short bool) i
 		}
 		return i
 	}
+	return -1
+}
+
+// accessFastSeconds reads nginx's "0.123" (or "-") at pos followed by lit
+// into *dst and returns the position after lit, or -1 to take the generic path.
+func accessFastSeconds(line []byte, pos int, lit []byte, dst *float64) int {
+	if pos < len(line) && line[pos] == '-' && accessLitAt(line, pos+1, lit) {
+		return pos + 1 + len(lit) // absent: *dst stays Absent
+	}
+	x, i := accessScanSeconds(line, pos)
+	if i < 0 || !accessLitAt(line, i, lit) {
+		return -1
+	}
+	*dst = x
+	return i + len(lit)
+}
+
+// accessScanSeconds reads digits[.digits] at pos; i is -1 if there are none.
+func accessScanSeconds(line []byte, pos int) (x float64, i int) {
+	var mant uint64
+	i = pos
+	for i < len(line) && i-pos < 12 {
+		c := line[i] - '0'
+		if c > 9 {
+			break
+		}
+		mant = mant*10 + uint64(c)
+		i++
+	}
+	if i == pos {
+		return 0, -1
+	}
+	div := 1.0
+	if i < len(line) && line[i] == '.' {
+		i++
+		start := i
+		for i < len(line) && i-start < 9 {
+			c := line[i] - '0'
+			if c > 9 {
+				break
+			}
+			mant = mant*10 + uint64(c)
+			div *= 10
+			i++
+		}
+		if i == start {
+			return 0, -1
+		}
+	}
+	return float64(mant) / div, i
+}
+
+// accessFastList reads a multi-value upstream variable at pos in one pass:
+// items (an address, a status, a time or "-") joined by ", " or " : ", then
+// lit. It returns the position after lit, or -1 with ev's lists as they were
+// so the generic path can take over (and word the error).
+func accessFastList(v accessVar, line []byte, pos int, lit []byte, ev *Event) int {
+	na, ns := len(ev.UpstreamAddr), len(ev.UpstreamStatus)
+	nc, nh, nr := len(ev.UpstreamConnectTime), len(ev.UpstreamHeaderTime), len(ev.UpstreamResponseTime)
+	i := pos
+	for {
+		start := i
+		switch v {
+		case avUpstreamAddr:
+			for i < len(line) && line[i] != ' ' && line[i] != ',' && line[i] != lit[0] && line[i] != '\\' {
+				i++
+			}
+			if i == start {
+				goto fail
+			}
+			s := ""
+			if !(i == start+1 && line[start] == '-') {
+				s = unsafe.String(&line[start], i-start)
+			}
+			ev.UpstreamAddr = append(ev.UpstreamAddr, s)
+		case avUpstreamStatus:
+			st := 0
+			if i < len(line) && line[i] == '-' {
+				i++
+			} else {
+				for i < len(line) && i-start < 3 && line[i]-'0' <= 9 {
+					st = st*10 + int(line[i]-'0')
+					i++
+				}
+				if i == start {
+					goto fail
+				}
+			}
+			ev.UpstreamStatus = append(ev.UpstreamStatus, st)
+		default:
+			x := float64(Absent)
+			if i < len(line) && line[i] == '-' {
+				i++
+			} else if x, i = accessScanSeconds(line, i); i < 0 {
+				goto fail
+			}
+			switch v {
+			case avUpstreamConnectTime:
+				ev.UpstreamConnectTime = append(ev.UpstreamConnectTime, x)
+			case avUpstreamHeaderTime:
+				ev.UpstreamHeaderTime = append(ev.UpstreamHeaderTime, x)
+			default:
+				ev.UpstreamResponseTime = append(ev.UpstreamResponseTime, x)
+			}
+		}
+		switch {
+		case i+1 < len(line) && line[i] == ',' && line[i+1] == ' ':
+			i += 2
+		case i+2 < len(line) && line[i] == ' ' && line[i+1] == ':' && line[i+2] == ' ':
+			i += 3
+		default:
+			if accessLitAt(line, i, lit) {
+				return i + len(lit)
+			}
+			goto fail
+		}
+	}
+fail:
+	ev.UpstreamAddr, ev.UpstreamStatus = ev.UpstreamAddr[:na], ev.UpstreamStatus[:ns]
+	ev.UpstreamConnectTime, ev.UpstreamHeaderTime, ev.UpstreamResponseTime = ev.UpstreamConnectTime[:nc], ev.UpstreamHeaderTime[:nh], ev.UpstreamResponseTime[:nr]
 	return -1
 }
 
@@ -590,7 +738,8 @@ func (f *AccessFormat) assign(v accessVar, val []byte, esc accessEscape, loc *ti
 	switch v {
 	case avUnknown:
 	case avRemoteAddr:
-		ev.Client = f.str(val, esc)
+		// An address: nothing nginx would escape.
+		ev.Client = f.str(val, escapeNone)
 	case avTimeLocal, avTimeISO, avMsec, avTimeAny:
 		if accessAbsent(val) {
 			return nil
@@ -654,7 +803,7 @@ func (f *AccessFormat) assign(v accessVar, val []byte, esc accessEscape, loc *ti
 	case avUpstreamAddr, avUpstreamStatus, avUpstreamConnectTime, avUpstreamHeaderTime, avUpstreamResponseTime:
 		return f.list(v, val, esc, ev)
 	case avRequestID:
-		ev.RequestID = f.str(val, esc)
+		ev.RequestID = f.str(val, escapeNone) // hex
 	case avConnection:
 		if accessAbsent(val) {
 			return nil
