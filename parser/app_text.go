@@ -1,0 +1,298 @@
+package parser
+
+// What an application's own words say about a failure, whatever the
+// language: the markers below are the ones runtimes and client libraries
+// print (errno names and numbers first, because texts differ between C
+// libraries and versions; see issue 2, item 6).
+
+import (
+	"bytes"
+	"errors"
+)
+
+var errEmptyLine = errors.New("empty line")
+
+// markers are matched in order; the first hit decides the class.
+var (
+	oomMarkers = [...]string{"JavaScript heap out of memory", "OutOfMemoryError", "MemoryError",
+		"runtime: out of memory", "fatal error: out of memory", "Allowed memory size of",
+		"failed to reserve page summary memory", "Out of memory (allocated"}
+	listenMarkers = [...]string{"EADDRINUSE", "ddress already in use", "BindException", "unable to bind",
+		"[Errno 98]", "is in use by another program", "Connection in use", "bind(): "}
+	refusedMarkers = [...]string{"ECONNREFUSED", "onnection refused", "[Errno 111]", "errno=111",
+		"(111: Connection refused)", "ConnectException", "Connection to "}
+	timeoutMarkers = [...]string{"ETIMEDOUT", "i/o timeout", "onnect timed out", "onnection timed out",
+		"[Errno 110]", "TimeoutError", "SocketTimeoutException", "ConnectTimeout", "context deadline exceeded",
+		"urlopen error timed out", "socket.timeout", "ESOCKETTIMEDOUT", "Operation timed out"}
+	crashMarkers = [...]string{"uncaughtException", "Uncaught ", "unhandledRejection", "UnhandledPromiseRejection",
+		"Segmentation fault", "core dumped"}
+	startMarkers = [...]string{"istening on", "istening at", "Running on http", "unning at http",
+		"erver started on", "Now listening on", "Tomcat started on port", "started on port", "istening to port"}
+)
+
+func indexAny(b []byte, markers []string) (int, string) {
+	for _, m := range markers {
+		if i := bytes.Index(b, []byte(m)); i >= 0 {
+			return i, m
+		}
+	}
+	return -1, ""
+}
+
+// classifyText sets Class (and Dependency, Upstream, MemoryKB where the text
+// has them) from the words of text, which may be a multi-line group. It
+// leaves Kind, Time and Message to the caller.
+func classifyText(text []byte, ev *Event) {
+	if _, m := indexAny(text, oomMarkers[:]); m != "" {
+		ev.Class = ClassRuntimeOOM
+		ev.MemoryKB = memoryFigureKB(text)
+		return
+	}
+	if i, m := indexAny(text, listenMarkers[:]); m != "" {
+		// "Connection to host:port refused" (JDBC) is a dependency, and a
+		// gunicorn "Connection in use" a listen address: the marker decides.
+		ev.Class = ClassListenError
+		ev.Upstream = hostPortFrom(text, i)
+		if ev.Upstream == "" {
+			ev.Upstream = portOnly(text)
+		}
+		return
+	}
+	if i, m := indexAny(text, refusedMarkers[:]); m != "" && (m != "Connection to " || contains(text[i:], " refused")) {
+		ev.Class = ClassDependencyRefused
+		ev.Dependency = dependencyAddr(text, i)
+		return
+	}
+	if i, m := indexAny(text, timeoutMarkers[:]); m != "" {
+		ev.Class = ClassDependencyTimeout
+		ev.Dependency = dependencyAddr(text, i)
+		return
+	}
+	if _, m := indexAny(text, crashMarkers[:]); m != "" {
+		ev.Class = ClassCrash
+		return
+	}
+	if i, m := indexAny(text, startMarkers[:]); m != "" {
+		ev.Class = ClassStart
+		ev.Upstream = hostPortFrom(text, i)
+		if ev.Upstream == "" {
+			ev.Upstream = portOnly(text[i:])
+		}
+		return
+	}
+	ev.Class = ClassOther
+}
+
+// portOnly reads "port N" / "Port N" as ":N" for lines that name no host
+// ("listening on port 3000", flask's "Port 5000 is in use").
+func portOnly(text []byte) string {
+	for _, key := range [...]string{"port ", "Port ", "port: ", "PORT "} {
+		if port, ok := intAfter(text, key); ok && port > 0 && port < 65536 {
+			return ":" + itoa(port)
+		}
+	}
+	return ""
+}
+
+func itoa(v int64) string {
+	var buf [20]byte
+	i := len(buf)
+	neg := v < 0
+	if neg {
+		v = -v
+	}
+	for {
+		i--
+		buf[i] = byte('0' + v%10)
+		v /= 10
+		if v == 0 {
+			break
+		}
+	}
+	if neg {
+		i--
+		buf[i] = '-'
+	}
+	return string(buf[i:])
+}
+
+// memoryFigureKB finds a memory figure in an out-of-memory text: PHP's
+// "Allowed memory size of N bytes", Go's "(N in use)".
+func memoryFigureKB(text []byte) int64 {
+	if v, ok := intAfter(text, "Allowed memory size of"); ok && v > 0 {
+		return v / 1024
+	}
+	if i := bytes.Index(text, []byte(" in use)")); i > 0 {
+		j := i
+		for j > 0 && isDigit(text[j-1]) {
+			j--
+		}
+		if v, n := atoiPrefix(text[j:i]); n > 0 && j > 0 && text[j-1] == '(' {
+			return v / 1024
+		}
+	}
+	return Absent
+}
+
+// dependencyAddr finds the address a failed connection was for. Libraries
+// put it in different places: Node and Go next to the error ("connect
+// ECONNREFUSED 127.0.0.1:5432", "dial tcp 127.0.0.1:5432: connect: ..."),
+// requests/urllib3 as "host='h', port=N", libpq as `host "h" (ip) ...
+// port N` or `server at "h" (ip), port N`, Node's error object as
+// "address: 'ip'" and "port: N" lines.
+func dependencyAddr(text []byte, at int) string {
+	if h, ok := quotedAfter(text, "host='"); ok {
+		if port, ok := intAfter(text, "port="); ok {
+			return h + ":" + itoa(port)
+		}
+	}
+	if i := bytes.Index(text, []byte("server at \"")); i >= 0 {
+		if a := libpqAddr(text[i+len("server at "):]); a != "" {
+			return a
+		}
+	}
+	if i := bytes.Index(text, []byte("on host \"")); i >= 0 {
+		if a := libpqAddr(text[i+len("on host "):]); a != "" {
+			return a
+		}
+	}
+	if a := hostPortFrom(text, at); a != "" {
+		return a
+	}
+	if h, ok := quotedAfter(text, "address: '"); ok {
+		if port, ok := intAfter(text, "port: "); ok {
+			return joinHostPort(h, port)
+		}
+	}
+	return ""
+}
+
+// libpqAddr reads `"name" (ip) and accepting ... port N` or `"name" (ip),
+// port N`, preferring the IP the client actually dialled.
+func libpqAddr(b []byte) string {
+	name, ok := quotedAfter(b, "\"")
+	if !ok {
+		return ""
+	}
+	host := name
+	rest := b[len(name)+2:]
+	if i := bytes.IndexByte(rest, '('); i >= 0 && i < 3 {
+		if j := bytes.IndexByte(rest[i:], ')'); j > 0 {
+			host = aliasStr(rest[i+1 : i+j])
+		}
+	}
+	port, ok := intAfter(rest, "port ")
+	if !ok {
+		return ""
+	}
+	return joinHostPort(host, port)
+}
+
+func joinHostPort(host string, port int64) string {
+	if bytes.IndexByte([]byte(host), ':') >= 0 {
+		return "[" + host + "]:" + itoa(port)
+	}
+	return host + ":" + itoa(port)
+}
+
+// quotedAfter returns the text between key (which ends with the opening
+// quote) and the same quote character.
+func quotedAfter(b []byte, key string) (string, bool) {
+	i := bytes.Index(b, []byte(key))
+	if i < 0 {
+		return "", false
+	}
+	q := key[len(key)-1]
+	rest := b[i+len(key):]
+	j := bytes.IndexByte(rest, q)
+	if j <= 0 || j > 255 {
+		return "", false
+	}
+	return aliasStr(rest[:j]), true
+}
+
+// hostPortFrom returns the first host:port in text at or after from, or
+// before it on the same line when nothing follows.
+func hostPortFrom(text []byte, from int) string {
+	if from < 0 || from > len(text) {
+		from = 0
+	}
+	if a := findHostPort(text[from:]); a != "" {
+		return a
+	}
+	start := bytes.LastIndexByte(text[:from], '\n') + 1
+	return findHostPort(text[start:from])
+}
+
+// sourceSuffixes mark "file:line" references, which look like host:port.
+var sourceSuffixes = [...]string{".js", ".mjs", ".cjs", ".ts", ".go", ".java", ".py", ".rb", ".php", ".c",
+	".h", ".s", ".kt", ".scala", ".cs", ".rs", ".jsx", ".tsx", ".cc", ".cpp", ".pyx"}
+
+// findHostPort finds the first "host:port" token in b: a name or IPv4
+// address, a bracketed IPv6 address, or ":::port" (Node's wildcard), with a
+// port of 1-5 digits not followed by another ':' or digit (so clock times
+// and file:line:column references are skipped).
+func findHostPort(b []byte) string {
+	for i := 0; i < len(b); i++ {
+		if b[i] != ':' || i+1 >= len(b) || !isDigit(b[i+1]) {
+			continue
+		}
+		port, n := atoiPrefix(b[i+1:])
+		end := i + 1 + n
+		// A digit after ':' or '.' continues a clock time, a version or a
+		// file:line:column; Go's "dial tcp 10.0.0.5:5432: connect" is fine.
+		next2 := end+1 < len(b) && isDigit(b[end+1])
+		if n > 5 || port == 0 || port > 65535 || (end < len(b) && ((b[end] == ':' || b[end] == '.') && next2 || isDigit(b[end]))) {
+			continue
+		}
+		// Node prints the IPv6 wildcard as ":::3000".
+		if i >= 2 && b[i-1] == ':' && b[i-2] == ':' {
+			return "[::]:" + aliasStr(b[i+1:end])
+		}
+		if i > 0 && b[i-1] == ']' {
+			if j := bytes.LastIndexByte(b[:i], '['); j >= 0 {
+				return aliasStr(b[j:end])
+			}
+			continue
+		}
+		j := i
+		for j > 0 && hostByte(b[j-1]) {
+			j--
+		}
+		host := b[j:i]
+		if !plausibleHost(host) {
+			continue
+		}
+		return aliasStr(b[j:end])
+	}
+	return ""
+}
+
+func hostByte(c byte) bool {
+	return c == '.' || c == '-' || c == '_' || isDigit(c) || (c|0x20 >= 'a' && c|0x20 <= 'z')
+}
+
+func plausibleHost(h []byte) bool {
+	if len(h) == 0 || h[0] == '.' || h[0] == '-' {
+		return false
+	}
+	letterOrDot := false
+	for _, c := range h {
+		if c == '.' || !isDigit(c) {
+			letterOrDot = true
+		}
+	}
+	if !letterOrDot {
+		return false
+	}
+	switch string(h) {
+	case "node", "http", "https", "tcp", "udp", "unix", "file", "line", "pid", "port", "errno", "code":
+		return false
+	}
+	for _, s := range sourceSuffixes {
+		if bytes.HasSuffix(h, []byte(s)) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,175 @@
+package parser
+
+// php-fpm's error log ("[01-Jan-2024 12:00:00] LEVEL: [pool www] message",
+// zone-less local time, optional microseconds with log_level debug) and
+// PHP's own error log ("[01-Jan-2024 12:00:00 UTC] PHP Fatal error:  ...",
+// the zone name php's date.timezone gives).
+
+import (
+	"bytes"
+	"errors"
+)
+
+var errPHPFPMFormat = errors.New("php-fpm: expected \"[dd-Mmm-yyyy hh:mm:ss] LEVEL: message\"")
+
+func looksLikePHPFPM(b []byte) bool {
+	return len(b) > 22 && b[0] == '[' && b[3] == '-' && b[7] == '-' && b[12] == ' ' && monthOf(b[4:7]) != 0
+}
+
+func (p *Parser) parsePHPFPM(line []byte, ev *Event) error {
+	first := firstLine(line)
+	if len(first) == 0 || first[0] != '[' {
+		return errPHPFPMFormat
+	}
+	t, n, ok := appDMYTime(first[1:], p.opts.Location)
+	if !ok {
+		return errPHPFPMFormat
+	}
+	rest := first[1+n:]
+	end := bytes.IndexByte(rest, ']')
+	if end < 0 || end > 40 {
+		return errPHPFPMFormat
+	}
+	if zone := trimSpace(rest[:end]); len(zone) > 0 {
+		t = inZone(t, zone, p.opts.Location)
+	}
+	msg := trimSpace(rest[end+1:])
+	ev.Kind = KindUpstreamEvent
+	ev.Time = t
+	ev.Process = "php-fpm"
+	if hasPrefix(msg, "PHP ") {
+		// PHP's error log: "PHP Fatal error:  Allowed memory size ...".
+		ev.Process = "php"
+		return phpError(msg, ev)
+	}
+	colon := bytes.Index(msg, []byte(": "))
+	if colon <= 0 || colon > 12 {
+		return errPHPFPMFormat
+	}
+	ev.Level = aliasStr(msg[:colon])
+	msg = msg[colon+2:]
+	if hasPrefix(msg, "[pool ") {
+		if end := bytes.IndexByte(msg, ']'); end > 0 {
+			ev.App = aliasStr(msg[len("[pool "):end])
+			msg = trimSpace(msg[end+1:])
+		}
+	}
+	ev.Message = aliasStr(msg)
+	phpfpmClass(msg, ev)
+	return nil
+}
+
+func phpfpmClass(msg []byte, ev *Event) {
+	childPID := func() {
+		if v, ok := intAfter(msg, "child"); ok {
+			ev.PID = int(v)
+		}
+	}
+	switch {
+	case contains(msg, "max_children setting"):
+		ev.Class = ClassPoolSaturated
+	case hasPrefix(msg, "seems busy"):
+		ev.Class = ClassPoolSaturated
+	case contains(msg, "execution timed out"):
+		childPID()
+		ev.Class = ClassWorkerTimeout
+		if r, ok := quotedAfter(msg, "(request: \""); ok {
+			ev.Request = r
+		}
+	case hasPrefix(msg, "child ") && contains(msg, " exited on signal "):
+		// "child 123 exited on signal 9 (SIGKILL) after 31.0 seconds from start"
+		childPID()
+		if i := bytes.Index(msg, []byte("(SIG")); i >= 0 {
+			if j := bytes.IndexByte(msg[i:], ')'); j > 0 {
+				ev.Signal = aliasStr(msg[i+1 : i+j])
+			}
+		}
+		if ev.Signal == "" {
+			if v, ok := intAfter(msg, "on signal"); ok {
+				ev.Signal = signalName(int(v))
+			}
+		}
+		ev.Class = ClassWorkerKilled
+		if s := signalClass(ev.Signal); s == ClassCrash {
+			ev.Class = s
+		}
+	case hasPrefix(msg, "child ") && contains(msg, " exited with code "):
+		childPID()
+		if v, ok := intAfter(msg, "exited with code"); ok {
+			ev.ExitCode = int(v)
+		}
+		ev.Class = ClassProcessExit
+	case hasPrefix(msg, "child ") && contains(msg, " said into std"):
+		// catch_workers_output: the child's own words, often PHP's errors.
+		childPID()
+		if i := bytes.Index(msg, []byte("\"")); i >= 0 {
+			inner := bytes.TrimSuffix(msg[i+1:], []byte("\""))
+			if k := bytes.Index(inner, []byte("PHP message: ")); k >= 0 {
+				inner = inner[k+len("PHP message: "):]
+			}
+			if j := bytes.Index(inner, []byte("PHP ")); j >= 0 {
+				_ = phpError(inner[j:], ev)
+				ev.Message = aliasStr(msg)
+				return
+			}
+			classifyText(inner, ev)
+			return
+		}
+		ev.Class = ClassOther
+	case hasPrefix(msg, "child ") && hasSuffix(msg, " started"):
+		childPID()
+		ev.Class = ClassStart
+	case hasPrefix(msg, "fpm is running"):
+		if v, ok := intAfter(msg, "pid"); ok {
+			ev.PID = int(v)
+		}
+		ev.Class = ClassStart
+	case hasPrefix(msg, "ready to handle connections"):
+		ev.Class = ClassStart
+	case contains(msg, "unable to bind listening socket"):
+		ev.Class = ClassListenError
+		if a, ok := quotedAfter(msg, "address '"); ok {
+			ev.Upstream = a
+		}
+	case hasPrefix(msg, "FPM initialization failed"):
+		ev.Class = ClassProcessExit
+	case hasPrefix(msg, "Terminating") || hasPrefix(msg, "Finishing") || hasPrefix(msg, "exiting, bye-bye"):
+		ev.Class = ClassStop
+	case hasPrefix(msg, "Reloading in progress"):
+		ev.Class = ClassRestart
+	case contains(msg, "executing too slow"):
+		// Slowlog notice: the request is still running, nothing failed yet.
+		childPID()
+		ev.Class = ClassOther
+	default:
+		classifyText(msg, ev)
+	}
+}
+
+func hasSuffix(b []byte, s string) bool {
+	return len(b) >= len(s) && string(b[len(b)-len(s):]) == s
+}
+
+// phpError reads "PHP <Level>:  <message>" from PHP's error log.
+func phpError(msg []byte, ev *Event) error {
+	body := msg[len("PHP "):]
+	colon := bytes.IndexByte(body, ':')
+	if colon <= 0 || colon > 30 {
+		ev.Message = aliasStr(msg)
+		classifyText(msg, ev)
+		return nil
+	}
+	ev.Level = aliasStr(body[:colon])
+	text := trimSpace(body[colon+1:])
+	ev.Message = aliasStr(text)
+	switch {
+	case contains(text, "Maximum execution time of"):
+		ev.Class = ClassWorkerTimeout
+	default:
+		classifyText(text, ev)
+		if ev.Class == ClassOther && hasPrefix(text, "Uncaught ") {
+			ev.Class = ClassCrash
+		}
+	}
+	return nil
+}

@@ -1,0 +1,87 @@
+package parser
+
+// Python: tracebacks (one event per trace, chained exceptions included),
+// the final exception line deciding the class, and single lines Python
+// servers print (flask's "Running on", "Address already in use").
+
+import "bytes"
+
+const pyTraceback = "Traceback (most recent call last):"
+
+func (p *Parser) parsePython(line []byte, ev *Event) error {
+	first := firstLine(line)
+	t, rest := leadingStamp(first, p.opts.Location)
+	ev.Kind = KindUpstreamEvent
+	ev.Time = t
+	ev.Process = "python"
+	if len(trimSpace(line)) == 0 {
+		return errEmptyLine
+	}
+	tb := bytes.Index(line, []byte(pyTraceback))
+	if tb < 0 {
+		msg := trimSpace(rest)
+		ev.Message = aliasStr(msg)
+		ev.Level = levelWord(msg)
+		classifyText(msg, ev)
+		if ev.Class == ClassOther && pyExceptionLine(msg) {
+			ev.Class = ClassCrash
+		}
+		return nil
+	}
+	// Exception lines are the unindented lines of the trace that are not
+	// its headers; each may continue on indented lines (libpq's messages).
+	var last []byte
+	class, dep := ClassOther, ""
+	for off := tb; off < len(line); {
+		l := firstLine(line[off:])
+		lineStart := off
+		off += len(l) + 1
+		if len(l) == 0 || l[0] == ' ' || l[0] == '\t' || hasPrefix(l, pyTraceback) ||
+			hasPrefix(l, "During handling of the above exception") || hasPrefix(l, "The above exception was") {
+			continue
+		}
+		last = l
+		// The exception line and its indented continuation.
+		blockEnd := lineStart + len(l)
+		for blockEnd+1 < len(line) {
+			next := firstLine(line[blockEnd+1:])
+			if len(next) == 0 || (next[0] != ' ' && next[0] != '\t') {
+				break
+			}
+			blockEnd += 1 + len(next)
+		}
+		block := line[lineStart:blockEnd]
+		var probe Event
+		probe.Reset()
+		classifyText(block, &probe)
+		// A later exception in a chain is the one that ended the program,
+		// but the cause named earlier (ConnectionRefusedError under a
+		// URLError) is kept when the later one is generic.
+		if probe.Class != ClassOther && probe.Class != ClassStart {
+			class, dep = probe.Class, probe.Dependency
+		}
+	}
+	if last == nil {
+		return errPythonTraceback
+	}
+	ev.Message = aliasStr(trimSpace(last))
+	ev.Class = ClassCrash
+	if class != ClassOther {
+		ev.Class, ev.Dependency = class, dep
+	}
+	return nil
+}
+
+// pyExceptionLine: "module.Name: message" or a bare "NameError" where the
+// name ends in Error or Exception.
+func pyExceptionLine(s []byte) bool {
+	name := s
+	if i := bytes.IndexByte(s, ':'); i >= 0 {
+		name = s[:i]
+	}
+	if len(name) == 0 || bytes.IndexByte(name, ' ') >= 0 {
+		return false
+	}
+	return hasSuffix(name, "Error") || hasSuffix(name, "Exception") || hasSuffix(name, "Interrupt") ||
+		hasSuffix(name, "Exit")
+}

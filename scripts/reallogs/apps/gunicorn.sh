@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs Debian's gunicorn with --timeout 2 and a view that sleeps 5 s, kills a
+# worker with SIGKILL, starts a second master on a port already in use, and
+# stops everything with SIGTERM. Captures the error log into
+# parser/testdata/gunicorn/. Ports 18310-18311.
+# Ground truth: two WORKER TIMEOUTs (/sleep twice), one worker SIGKILLed by us,
+# one "Connection in use" (second master on the same port), a SIGTERM shutdown.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/../../.." && pwd)
+out=$repo/parser/testdata/gunicorn
+work=/tmp/apps/gunicorn
+mkdir -p "$out" "$work"
+rm -f "$work"/*.log
+cat > "$work/app.py" <<'PY'
+import time
+def application(environ, start_response):
+    if environ.get('PATH_INFO') == '/sleep':
+        time.sleep(5)
+    start_response('200 OK', [('Content-Type', 'text/plain')])
+    return [b'ok\n']
+PY
+cd "$work"
+/usr/bin/gunicorn --chdir "$work" -w 2 --timeout 2 -b 127.0.0.1:18310 --error-logfile "$work/error.log" \
+  --log-level info -p "$work/gunicorn.pid" app:application &
+master=$!
+trap 'kill $master 2>/dev/null || true' EXIT
+for i in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:18310/ && break; sleep 0.1; done
+# Two requests that outlive --timeout: the master kills the workers.
+curl -s -m 8 -o /dev/null http://127.0.0.1:18310/sleep || true
+curl -s -m 8 -o /dev/null http://127.0.0.1:18310/sleep || true
+sleep 1
+# A worker killed from outside (as the kernel OOM killer would).
+w=$(pgrep -P "$master" | head -1)
+kill -KILL "$w"
+sleep 2
+# A second master on the same address: "Connection in use", then it gives up.
+timeout 12 /usr/bin/gunicorn --chdir "$work" -b 127.0.0.1:18310 --error-logfile "$work/error2.log" app:application || true
+kill -TERM "$master"; wait "$master" || true
+trap - EXIT
+cat "$work/error.log" > "$out/error.log"
+cat "$work/error2.log" > "$out/addrinuse.log"
+echo "gunicorn $(/usr/bin/gunicorn --version 2>&1 | sed 's/.*version //; s/)//') (Debian $(dpkg-query -W -f='${Version}' gunicorn)), $(/usr/bin/python3 --version)" > "$out/VERSION"

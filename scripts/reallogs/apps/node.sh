@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Runs the machine's Node.js to produce real failure output into
+# parser/testdata/node/: heap OOM (--max-old-space-size=20), an uncaught
+# exception, an uncaughtException handler's output, ECONNREFUSED to a dead
+# port (18351), an http request to it (unhandled 'error' event), EADDRINUSE
+# (18352 taken), an unhandled promise rejection, a JSON.parse throw with the
+# caret block, and an Express-style "listening" line. Ports 18350-18353.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/../../.." && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+out=$repo/parser/testdata/node
+work=/tmp/apps/node
+mkdir -p "$out" "$work"
+run() { local name=$1; shift; "$@" > "$out/$name.log" 2>&1 || true; }
+cat > "$work/oom.js" <<'JS'
+const keep = [];
+while (true) { keep.push(new Array(100000).fill({ a: Math.random() })); }
+JS
+run heap-oom node --max-old-space-size=20 "$work/oom.js"
+cat > "$work/throw.js" <<'JS'
+function handle(req) { return req.user.name; }
+console.log('server listening on port 18350');
+setTimeout(() => handle({}), 10);
+JS
+run uncaught node "$work/throw.js"
+cat > "$work/handler.js" <<'JS'
+process.on('uncaughtException', (err, origin) => {
+  console.error(`Caught exception: ${err}\nException origin: ${origin}`);
+  console.error(err.stack);
+  process.exit(1);
+});
+setTimeout(() => { null.x; }, 10);
+JS
+run handler node "$work/handler.js"
+cat > "$work/refused.js" <<'JS'
+const net = require('net');
+const s = net.connect(18351, '127.0.0.1');
+s.on('connect', () => console.log('connected'));
+JS
+run econnrefused node "$work/refused.js"
+cat > "$work/http-refused.js" <<'JS'
+const http = require('http');
+http.get('http://127.0.0.1:18351/api', (res) => res.resume());
+JS
+run http-econnrefused node "$work/http-refused.js"
+cat > "$work/caught.js" <<'JS'
+const net = require('net');
+function connectDb() {
+  const s = net.connect(18351, '127.0.0.1');
+  s.on('error', (err) => { console.error('database connection failed:', err); process.exitCode = 2; });
+}
+connectDb();
+JS
+run logged-econnrefused node "$work/caught.js"
+cat > "$work/listen.js" <<'JS'
+const http = require('http');
+const port = Number(process.argv[2]);
+http.createServer((q, r) => r.end('ok')).listen(port, () => console.log(`Server listening on http://localhost:${port}`));
+if (process.argv[3]) setTimeout(() => process.exit(0), Number(process.argv[3]));
+JS
+node "$work/listen.js" 18352 3000 > "$out/listening.log" 2>&1 &
+first=$!
+sleep 0.7
+run eaddrinuse node "$work/listen.js" 18352
+wait $first || true
+cat > "$work/reject.js" <<'JS'
+async function loadUser(id) { throw new TypeError(`cannot load user ${id}`); }
+loadUser(42);
+JS
+run unhandled-rejection node "$work/reject.js"
+cat > "$work/json.js" <<'JS'
+JSON.parse('{"a": 1,');
+JS
+run json-throw node "$work/json.js"
+echo "node $(node --version)" > "$out/VERSION"

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs Debian's uWSGI (python3 plugin) with harakiri 2, a view that sleeps 5 s,
+# a tiny listen queue that we fill, a worker killed with SIGKILL, and a second
+# instance on a port already in use. Captures its log into
+# parser/testdata/uwsgi/. Ports 18320-18321.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/../../.." && pwd)
+out=$repo/parser/testdata/uwsgi
+work=/tmp/apps/uwsgi
+mkdir -p "$out" "$work"
+rm -f "$work"/*.log
+cat > "$work/app.py" <<'PY'
+import time
+def application(environ, start_response):
+    if environ.get('PATH_INFO') == '/sleep':
+        time.sleep(5)
+    start_response('200 OK', [('Content-Type', 'text/plain')])
+    return [b'ok\n']
+PY
+cd "$work"
+uwsgi --plugins python3 --http-socket 127.0.0.1:18320 --wsgi-file "$work/app.py" --master --processes 2 \
+  --harakiri 2 --listen 5 --logto "$work/uwsgi.log" --pidfile "$work/uwsgi.pid" --die-on-term &
+master=$!
+trap 'kill -INT $master 2>/dev/null || true' EXIT
+for i in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:18320/ && break; sleep 0.1; done
+# Two requests that outlive harakiri.
+curl -s -m 8 -o /dev/null http://127.0.0.1:18320/sleep &
+curl -s -m 8 -o /dev/null http://127.0.0.1:18320/sleep &
+wait %2 %3 2>/dev/null || true
+sleep 1
+# Fill the listen queue (5): both workers busy, many waiting connections.
+for i in $(seq 30); do curl -s -m 6 -o /dev/null http://127.0.0.1:18320/sleep & done
+sleep 4
+wait $(jobs -p | grep -v "^$master\$") 2>/dev/null || true
+sleep 1
+# A worker killed from outside.
+w=$(pgrep -P "$master" | head -1)
+kill -KILL "$w"; sleep 2
+# Address in use.
+timeout 5 uwsgi --plugins python3 --http-socket 127.0.0.1:18320 --wsgi-file "$work/app.py" --logto "$work/uwsgi2.log" || true
+kill -TERM "$master"; wait "$master" 2>/dev/null || true
+trap - EXIT
+cp "$work/uwsgi.log" "$out/uwsgi.log"
+cp "$work/uwsgi2.log" "$out/addrinuse.log"
+echo "uwsgi $(uwsgi --version) (Debian $(dpkg-query -W -f='${Version}' uwsgi)), plugin python3 $(dpkg-query -W -f='${Version}' uwsgi-plugin-python3)" > "$out/VERSION"
