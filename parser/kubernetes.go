@@ -155,6 +155,12 @@ func eventReasonClass(reason, msg []byte, ev *Event) {
 		ev.Class = ClassStart
 	case "Evicted", "Preempting":
 		ev.Class = ClassStop
+	default:
+		// "FailedSync ... with CrashLoopBackOff: Back-off 10s restarting
+		// failed container=..." (kubelet < 1.10) is a back-off too.
+		if bytes.Contains(msg, []byte("restarting failed container")) {
+			ev.Class = ClassRestart
+		}
 	}
 }
 
