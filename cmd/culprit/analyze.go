@@ -3,9 +3,136 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/culprit-dev/culprit/analyzer/clickhouse"
+	"github.com/culprit-dev/culprit/analyzer/consume"
 )
 
-// Temporary stub: replaced by the helper that builds "analyze".
+// runAnalyze consumes shipped lines from Kafka and stores their events in
+// ClickHouse, committing offsets only after the rows are stored.
 func runAnalyze(ctx context.Context, e *env, args []string) error {
-	return errors.New("analyze: not built yet")
+	fs := newFlagSet(e, "analyze")
+	cfgPath := fs.String("config", "", "analyze.yaml (defaults apply when omitted)")
+	brokers := fs.String("brokers", "", "Kafka bootstrap brokers, comma-separated (overrides kafka.brokers)")
+	chAddr := fs.String("clickhouse", "", "ClickHouse native host:port (overrides clickhouse.addr)")
+	database := fs.String("database", "", "ClickHouse database (overrides clickhouse.database)")
+	group := fs.String("group", "", "consumer group (overrides kafka.group)")
+	topic := fs.String("topic", "", "lines topic (overrides kafka.topic)")
+	listen := fs.String("listen", "", "address for /metrics and /healthz (overrides listen)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: analyze takes no arguments, got %q", errUsage, fs.Args())
+	}
+	cfg := consume.DefaultConfig()
+	if *cfgPath != "" {
+		var err error
+		if cfg, err = consume.LoadConfig(*cfgPath); err != nil {
+			return err
+		}
+	}
+	if *brokers != "" {
+		cfg.Kafka.Brokers = strings.Split(*brokers, ",")
+	}
+	for dst, v := range map[*string]string{&cfg.ClickHouse.Addr: *chAddr, &cfg.ClickHouse.Database: *database,
+		&cfg.Kafka.Group: *group, &cfg.Kafka.Topic: *topic, &cfg.Listen: *listen} {
+		if v != "" {
+			*dst = v
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	return analyze(ctx, e.logger, cfg, nil)
+}
+
+// analyze runs the pipeline until ctx is cancelled. ready, if set, gets
+// the metrics address once it listens (tests use it).
+func analyze(ctx context.Context, log *slog.Logger, cfg consume.Config, ready chan<- string) error {
+	conn, err := openRetry(ctx, log, cfg)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	store := clickhouse.NewStore(conn, cfg.ClickHouse.Database)
+
+	reader := kafka.NewReader(kafka.ReaderConfig{
+		Brokers:       cfg.Kafka.Brokers,
+		GroupID:       cfg.Kafka.Group,
+		Topic:         cfg.Kafka.Topic,
+		MinBytes:      1,
+		MaxBytes:      cfg.Kafka.FetchMaxBytes,
+		MaxWait:       250 * time.Millisecond,
+		QueueCapacity: cfg.Kafka.QueueCapacity,
+		// Commit synchronously and only when asked: the consumer commits
+		// after ClickHouse accepted the rows.
+		CommitInterval: 0,
+		StartOffset:    kafka.FirstOffset,
+		ErrorLogger: kafka.LoggerFunc(func(f string, a ...any) {
+			log.Warn("kafka: " + fmt.Sprintf(f, a...))
+		}),
+	})
+	defer reader.Close()
+
+	metrics := &consume.Metrics{}
+	c := consume.New(reader, store, cfg, log, metrics)
+
+	var srv *http.Server
+	if cfg.Listen != "" {
+		ln, err := net.Listen("tcp", cfg.Listen)
+		if err != nil {
+			return fmt.Errorf("analyze: listen %s: %w", cfg.Listen, err)
+		}
+		srv = &http.Server{Handler: consume.Handler(metrics, store, func() int64 { return reader.Stats().Lag }, c.Healthy),
+			ReadHeaderTimeout: 5 * time.Second}
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("metrics server", "err", err)
+			}
+		}()
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			srv.Shutdown(sctx)
+		}()
+		if ready != nil {
+			ready <- ln.Addr().String()
+		}
+	} else if ready != nil {
+		ready <- ""
+	}
+	log.Info("analyze: consuming", "brokers", cfg.Kafka.Brokers, "topic", cfg.Kafka.Topic, "group", cfg.Kafka.Group,
+		"clickhouse", cfg.ClickHouse.Addr, "database", cfg.ClickHouse.Database, "listen", cfg.Listen)
+	err = c.Run(ctx)
+	log.Info("analyze: stopped", "records", metrics.Messages.Load(), "stored", metrics.StoredLines.Load(), "err", err)
+	return err
+}
+
+// openRetry connects to ClickHouse, waiting out an outage at startup.
+func openRetry(ctx context.Context, log *slog.Logger, cfg consume.Config) (conn driver.Conn, err error) {
+	backoff := cfg.Retry.Initial.D()
+	for {
+		conn, err = clickhouse.Open(ctx, clickhouse.ConnConfig{Addr: cfg.ClickHouse.Addr, User: cfg.ClickHouse.User,
+			Password: cfg.ClickHouse.Password})
+		if err == nil {
+			return conn, nil
+		}
+		log.Warn("clickhouse unavailable; retrying", "err", err, "backoff", backoff)
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("analyze: %w", err)
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, cfg.Retry.Max.D())
+	}
 }
