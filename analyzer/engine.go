@@ -289,8 +289,13 @@ func (e *Engine) addRequest(in *Evidence) {
 		e.link(r, errs[len(errs)-1])
 	}
 	up := lastUpstream(ev.UpstreamAddr)
-	if up == "" && r.err != nil {
-		up = NormalizeUpstream(r.err.ev.Upstream)
+	if r.err != nil {
+		if up == "" {
+			up = NormalizeUpstream(r.err.ev.Upstream)
+		}
+		if r.server == "" {
+			r.server = r.err.ev.Server // the access format may not log $server_name
+		}
 	}
 	if up == "" && !r.linked {
 		// No upstream and no error line yet: wait a moment of event time
@@ -555,6 +560,9 @@ func (e *Engine) sweep(final bool) {
 			up := ""
 			if r.err != nil {
 				up = NormalizeUpstream(r.err.ev.Upstream)
+				if r.server == "" {
+					r.server = r.err.ev.Server
+				}
 			}
 			e.place(r, up)
 		}

@@ -261,6 +261,50 @@ func readLog(ctx context.Context, f *inputFile, opts parser.Options, out chan<- 
 		n = 0
 		return true
 	}
+	// Stack traces are one event (nginx's own logs have none: no grouping,
+	// which also keeps the access log's hot path lean).
+	var g *parser.Grouper
+	if opts.Source != parser.SourceNginxAccess && opts.Source != parser.SourceNginxError {
+		g = parser.NewGrouper(0, 0)
+	}
+	// handle parses one line or group. A kept event without a time of its
+	// own (a crash trace printed without a stamp) takes the time of the next
+	// line that has one: runtimes print the trace as they die, and the next
+	// stamped line is the supervisor noticing.
+	handle := func(l []byte) bool {
+		p.Parse(l, &ev)
+		if ev.Kind == parser.KindProxyError || ev.Kind == parser.KindRequest && ev.Status >= 400 {
+			sampler.Observe(&ev)
+		}
+		if !ev.Time.IsZero() {
+			if ev.Time.After(lastT) {
+				lastT = ev.Time
+			}
+			for _, pe := range pending {
+				pe.Event.Time = ev.Time
+				batch = append(batch, mergeItem{t: ev.Time, ev: pe})
+			}
+			pending = pending[:0]
+		}
+		if analyzer.Wants(&ev) {
+			x := &analyzer.Evidence{Event: ev.Clone(), Origin: origin, Line: string(l)}
+			if x.Event.Time.IsZero() {
+				if len(pending) < 1000 {
+					pending = append(pending, x)
+				}
+			} else {
+				batch = append(batch, mergeItem{t: x.Event.Time, ev: x})
+			}
+		}
+		if batchT.IsZero() {
+			batchT = lastT
+		}
+		n++
+		if len(pending) == 0 && (n >= batchLines || len(batch) >= batchItems || lastT.Sub(batchT) >= batchSpan) {
+			return flush()
+		}
+		return true
+	}
 	for {
 		line, err := br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
@@ -278,39 +322,15 @@ func readLog(ctx context.Context, f *inputFile, opts parser.Options, out chan<- 
 		if len(line) > 0 {
 			lines++
 			l := trimLineEnd(line)
-			if len(l) > 0 {
-				p.Parse(l, &ev)
-				if ev.Kind == parser.KindProxyError || ev.Kind == parser.KindRequest && ev.Status >= 400 {
-					sampler.Observe(&ev)
-				}
-				if ev.Time.IsZero() {
-					ev.Time = lastT
-				} else if ev.Time.After(lastT) {
-					lastT = ev.Time
-				}
-				if analyzer.Wants(&ev) {
-					x := &analyzer.Evidence{Event: ev.Clone(), Origin: origin, Line: string(l)}
-					if x.Event.Time.IsZero() {
-						if len(pending) < 1000 {
-							pending = append(pending, x)
-						}
-					} else {
-						if len(pending) > 0 {
-							for _, pe := range pending {
-								pe.Event.Time = x.Event.Time
-								batch = append(batch, mergeItem{t: pe.Event.Time, ev: pe})
-							}
-							pending = nil
-						}
-						batch = append(batch, mergeItem{t: x.Event.Time, ev: x})
-					}
-				}
-				if batchT.IsZero() {
-					batchT = lastT
-				}
-				n++
-				if (n >= batchLines || len(batch) >= batchItems || lastT.Sub(batchT) >= batchSpan) && !flush() {
+			if g == nil {
+				if len(l) > 0 && !handle(l) {
 					return nil, ctx.Err()
+				}
+			} else {
+				for _, grp := range g.Add(l) {
+					if len(grp) > 0 && !handle(grp) {
+						return nil, ctx.Err()
+					}
 				}
 			}
 		}
@@ -319,6 +339,19 @@ func readLog(ctx context.Context, f *inputFile, opts parser.Options, out chan<- 
 		}
 		if err != nil {
 			return nil, fmt.Errorf("explain: read %s: %w", f.path, err)
+		}
+	}
+	if g != nil {
+		for _, grp := range g.Flush() {
+			if len(grp) > 0 && !handle(grp) {
+				return nil, ctx.Err()
+			}
+		}
+	}
+	for _, pe := range pending {
+		if !lastT.IsZero() {
+			pe.Event.Time = lastT
+			batch = append(batch, mergeItem{t: lastT, ev: pe})
 		}
 	}
 	if n > 0 || len(batch) > 0 {
