@@ -2,6 +2,7 @@ package parser
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -122,6 +123,16 @@ type accessStep struct {
 	// fast: a list or a time in seconds, read and checked in one pass
 	// (accessFastList, accessFastSeconds) before the generic path.
 	fast bool
+	// A literal of at most 8 bytes is checked with one word compare.
+	litWord, litMask uint64
+}
+
+// litAt reports whether the step's literal is at line[i:].
+func (st *accessStep) litAt(line []byte, i int) bool {
+	if st.litMask != 0 && i >= 0 && len(line)-i >= 8 {
+		return binary.LittleEndian.Uint64(line[i:])&st.litMask == st.litWord
+	}
+	return accessLitAt(line, i, st.lit)
 }
 
 // CompileAccessFormat compiles an nginx log_format string (without
@@ -222,6 +233,12 @@ func CompileAccessFormat(format string) (*AccessFormat, error) {
 		}
 		if st.name == "$remote_user" {
 			st.short = true
+		}
+		if n := len(st.lit); n > 0 && n <= 8 {
+			var b [8]byte
+			copy(b[:], st.lit)
+			st.litWord = binary.LittleEndian.Uint64(b[:])
+			st.litMask = ^uint64(0) >> (64 - 8*n)
 		}
 		st.num = st.scan == scanToLiteral && (st.v == avStatus || st.v == avBodyBytes || st.v == avConnection)
 		st.fast = (st.scan == scanToLiteral || st.scan == scanList) && (isAccessList(st.v) || st.v == avRequestTime)
@@ -401,7 +418,7 @@ func (f *AccessFormat) parseSteps(line []byte, loc *time.Location, ev *Event) er
 			end = len(line) - len(st.lit)
 		case scanList:
 			if st.fast {
-				if next := accessFastList(st.v, line, pos, st.lit, ev); next >= 0 {
+				if next := accessFastList(st, line, pos, ev); next >= 0 {
 					pos = next
 					continue
 				}
@@ -424,7 +441,7 @@ func (f *AccessFormat) parseSteps(line []byte, loc *time.Location, ev *Event) er
 					n = n*10 + int64(c)
 					i++
 				}
-				if i > pos && accessLitAt(line, i, st.lit) {
+				if i > pos && st.litAt(line, i) {
 					switch st.v {
 					case avStatus:
 						if n <= 999 {
@@ -446,9 +463,9 @@ func (f *AccessFormat) parseSteps(line []byte, loc *time.Location, ev *Event) er
 			if st.fast {
 				var next int
 				if st.v == avRequestTime {
-					next = accessFastSeconds(line, pos, st.lit, &ev.RequestTime)
+					next = accessFastSeconds(st, line, pos, &ev.RequestTime)
 				} else {
-					next = accessFastList(st.v, line, pos, st.lit, ev)
+					next = accessFastList(st, line, pos, ev)
 				}
 				if next >= 0 {
 					pos = next
@@ -502,16 +519,16 @@ func (f *AccessFormat) indexLit(line []byte, from int, lit []byte, short bool) i
 
 // accessFastSeconds reads nginx's "0.123" (or "-") at pos followed by lit
 // into *dst and returns the position after lit, or -1 to take the generic path.
-func accessFastSeconds(line []byte, pos int, lit []byte, dst *float64) int {
-	if pos < len(line) && line[pos] == '-' && accessLitAt(line, pos+1, lit) {
-		return pos + 1 + len(lit) // absent: *dst stays Absent
+func accessFastSeconds(st *accessStep, line []byte, pos int, dst *float64) int {
+	if pos < len(line) && line[pos] == '-' && st.litAt(line, pos+1) {
+		return pos + 1 + len(st.lit) // absent: *dst stays Absent
 	}
 	x, i := accessScanSeconds(line, pos)
-	if i < 0 || !accessLitAt(line, i, lit) {
+	if i < 0 || !st.litAt(line, i) {
 		return -1
 	}
 	*dst = x
-	return i + len(lit)
+	return i + len(st.lit)
 }
 
 // accessScanSeconds reads digits[.digits] at pos; i is -1 if there are none.
@@ -553,7 +570,8 @@ func accessScanSeconds(line []byte, pos int) (x float64, i int) {
 // items (an address, a status, a time or "-") joined by ", " or " : ", then
 // lit. It returns the position after lit, or -1 with ev's lists as they were
 // so the generic path can take over (and word the error).
-func accessFastList(v accessVar, line []byte, pos int, lit []byte, ev *Event) int {
+func accessFastList(st *accessStep, line []byte, pos int, ev *Event) int {
+	v, stop := st.v, st.lit[0]
 	na, ns := len(ev.UpstreamAddr), len(ev.UpstreamStatus)
 	nc, nh, nr := len(ev.UpstreamConnectTime), len(ev.UpstreamHeaderTime), len(ev.UpstreamResponseTime)
 	i := pos
@@ -561,7 +579,7 @@ func accessFastList(v accessVar, line []byte, pos int, lit []byte, ev *Event) in
 		start := i
 		switch v {
 		case avUpstreamAddr:
-			for i < len(line) && line[i] != ' ' && line[i] != ',' && line[i] != lit[0] && line[i] != '\\' {
+			for i < len(line) && line[i] != ' ' && line[i] != ',' && line[i] != stop && line[i] != '\\' {
 				i++
 			}
 			if i == start {
@@ -608,8 +626,8 @@ func accessFastList(v accessVar, line []byte, pos int, lit []byte, ev *Event) in
 		case i+2 < len(line) && line[i] == ' ' && line[i+1] == ':' && line[i+2] == ' ':
 			i += 3
 		default:
-			if accessLitAt(line, i, lit) {
-				return i + len(lit)
+			if st.litAt(line, i) {
+				return i + len(st.lit)
 			}
 			goto fail
 		}
