@@ -18,14 +18,18 @@
 # ext format to access.log (the benchmark corpus).
 
 # The log_format strings, one per line: name<TAB>format. Tests read the
-# same strings from parser/testdata/nginx_access/*.format.
+# same strings from parser/testdata/nginx_access/*.format. jsonraw is a JSON
+# template with the upstream variables unquoted, as people write it: nginx
+# then writes invalid JSON (`"upstream_status":,` without an upstream,
+# `"upstream_status":502, 200` with two), which only the template can read.
 corpus_formats() {
 	printf '%s\t%s\n' \
 		combined '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"' \
 		ext '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" rt=$request_time uct="$upstream_connect_time" uht="$upstream_header_time" urt="$upstream_response_time" ua="$upstream_addr" us="$upstream_status" cid=$connection rid=$request_id' \
 		bare '$remote_addr [$time_local] "$request" $status $upstream_addr $upstream_status $upstream_connect_time $upstream_header_time $upstream_response_time $request_time $msec $host' \
 		iso '$remote_addr - $remote_user [$time_iso8601] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time ${connection}' \
-		json 'escape=json {"time":"$time_iso8601","remote_addr":"$remote_addr","request":"$request","status":$status,"body_bytes_sent":$body_bytes_sent,"request_time":$request_time,"upstream_addr":"$upstream_addr","upstream_status":"$upstream_status","upstream_connect_time":"$upstream_connect_time","upstream_header_time":"$upstream_header_time","upstream_response_time":"$upstream_response_time","http_referer":"$http_referer","http_user_agent":"$http_user_agent","request_id":"$request_id","connection":$connection,"host":"$host"}'
+		json 'escape=json {"time":"$time_iso8601","remote_addr":"$remote_addr","request":"$request","status":$status,"body_bytes_sent":$body_bytes_sent,"request_time":$request_time,"upstream_addr":"$upstream_addr","upstream_status":"$upstream_status","upstream_connect_time":"$upstream_connect_time","upstream_header_time":"$upstream_header_time","upstream_response_time":"$upstream_response_time","http_referer":"$http_referer","http_user_agent":"$http_user_agent","request_id":"$request_id","connection":$connection,"host":"$host"}' \
+		jsonraw 'escape=json {"time":"$time_iso8601","status":$status,"request":"$request","remote_addr":"$remote_addr","body_bytes_sent":$body_bytes_sent,"upstream_addr":"$upstream_addr","upstream_status":$upstream_status,"upstream_connect_time":$upstream_connect_time,"upstream_header_time":$upstream_header_time,"upstream_response_time":$upstream_response_time,"request_time":$request_time}'
 }
 
 corpus_nginx_conf() {
