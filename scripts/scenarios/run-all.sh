@@ -9,7 +9,9 @@ here="$(cd "$(dirname "$0")" && pwd)"
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
   names=(pm2-oom deploy slow-upstream gunicorn-timeout express-db-refused crash-loop
-         phpfpm-saturation phpfpm-queue-ny dns-failure quiet-baseline two-upstreams)
+         phpfpm-saturation phpfpm-queue-ny dns-failure quiet-baseline two-upstreams
+         gunicorn-oom-kmsg node-heap-oom uwsgi-harakiri phpfpm-terminate backend-down rate-limit
+         failover-no-incident)
 fi
 failed=()
 for n in "${names[@]}"; do
