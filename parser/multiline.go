@@ -67,8 +67,9 @@ type Grouper struct {
 	wkind wrapKind
 	wkey  []byte // copy of the wrapper key of the first line
 
-	held int // blank lines inside a group, kept until the next line tells whether the group goes on
-	out  [][]byte
+	held  int // blank lines inside a group, kept until the next line tells whether the group goes on
+	out   [][]byte
+	spans []int // input lines behind each group in out
 }
 
 // NewGrouper returns a Grouper whose groups hold at most maxLines lines and
@@ -91,7 +92,7 @@ func (g *Grouper) Pending() bool { return g.mode != modeNone }
 // completed, each the lines joined by '\n'. A group that is a single line
 // may alias line; the returned slice itself is reused by the next call.
 func (g *Grouper) Add(line []byte) [][]byte {
-	g.out = g.out[:0]
+	g.out, g.spans = g.out[:0], g.spans[:0]
 	kind, key, inner := wrapperOf(line)
 	if g.mode != modeNone {
 		if g.sameWrapper(kind, key) && g.continues(inner) {
@@ -106,15 +107,26 @@ func (g *Grouper) Add(line []byte) [][]byte {
 
 // Flush ends the open group (at EOF, or when no line came for a while).
 func (g *Grouper) Flush() [][]byte {
-	g.out = g.out[:0]
+	g.out, g.spans = g.out[:0], g.spans[:0]
 	g.emit()
 	return g.out
+}
+
+// Spans returns, for each group the last Add or Flush returned, how many
+// input lines it covers (blank lines dropped with a trace included). Groups
+// come out in input order, so a caller that knows each line's byte range
+// (a shipper keeping checkpoints) can give every group its range.
+func (g *Grouper) Spans() []int { return g.spans }
+
+func (g *Grouper) pass(line []byte) {
+	g.out = append(g.out, line)
+	g.spans = append(g.spans, 1)
 }
 
 func (g *Grouper) start(line []byte, kind wrapKind, key, inner []byte) {
 	mode := startMode(inner)
 	if mode == modeNone || len(line) >= g.maxBytes || g.maxLines < 2 {
-		g.out = append(g.out, line)
+		g.pass(line)
 		return
 	}
 	g.mode, g.state, g.frame, g.brace = mode, 0, false, false
@@ -129,6 +141,7 @@ func (g *Grouper) start(line []byte, kind wrapKind, key, inner []byte) {
 func (g *Grouper) extend(line, inner []byte) {
 	if isBlank(inner) {
 		if g.lines+g.held >= g.maxLines {
+			g.held++
 			g.emit()
 			return
 		}
@@ -141,7 +154,7 @@ func (g *Grouper) extend(line, inner []byte) {
 		// Cut a runaway trace: what is grouped so far is one event, the
 		// rest of it passes through line by line.
 		g.emit()
-		g.out = append(g.out, line)
+		g.pass(line)
 		return
 	}
 	for range g.held {
@@ -165,6 +178,7 @@ func (g *Grouper) emit() {
 		return
 	}
 	g.out = append(g.out, g.buf)
+	g.spans = append(g.spans, g.lines+g.held)
 	g.buf, g.held = nil, 0
 	g.mode, g.lines = modeNone, 0
 }
@@ -189,23 +203,36 @@ func isBlank(b []byte) bool {
 	return true
 }
 
-// startMode says whether inner may open a trace, and which kind.
+// startMode says whether inner may open a trace, and which kind. It runs on
+// every line, so the common case (no trace) is decided with a few
+// comparisons and at most three substring scans.
 func startMode(inner []byte) traceMode {
 	s := trimSpace(inner)
 	if len(s) < 5 {
 		return modeNone
 	}
-	switch {
-	case hasPrefix(s, pyTraceback):
-		return modePython
-	case hasPrefix(s, "panic: ") || hasPrefix(s, "fatal error: ") || hasPrefix(s, "runtime: out of memory"):
-		return modeGo
-	case hasPrefix(s, "<--- Last few GCs --->") || hasPrefix(s, "<--- JS stacktrace --->") || hasPrefix(s, "FATAL ERROR: "):
-		return modeNodeOOM
-	case len(inner) > 0 && inner[0] != ' ' && inner[0] != '\t' && nodeThrowHeader(s):
+	switch s[0] {
+	case 'T':
+		if hasPrefix(s, pyTraceback) {
+			return modePython
+		}
+	case 'p', 'f', 'r':
+		if hasPrefix(s, "panic: ") || hasPrefix(s, "fatal error: ") || hasPrefix(s, "runtime: out of memory") {
+			return modeGo
+		}
+	case '<', 'F':
+		if hasPrefix(s, "<--- Last few GCs --->") || hasPrefix(s, "<--- JS stacktrace --->") || hasPrefix(s, "FATAL ERROR: ") {
+			return modeNodeOOM
+		}
+	}
+	if isDigit(s[len(s)-1]) && inner[0] != ' ' && inner[0] != '\t' && nodeThrowHeader(s) {
 		return modeNodeThrow
-	case hasPrefix(s, "Exception in thread ") || looksLikeJavaThrowable(s) || jsErrorStart(s) >= 0 ||
-		bytes.Contains(s, []byte("Exception")):
+	}
+	if bytes.Contains(s, []byte("Exception")) {
+		return modeStack
+	}
+	if bytes.Contains(s, []byte("Error")) && (jsErrorStart(s) >= 0 || looksLikeJavaThrowable(s)) ||
+		bytes.Contains(s, []byte("Throwable")) && looksLikeJavaThrowable(s) {
 		return modeStack
 	}
 	return modeNone
@@ -393,7 +420,7 @@ func wrapperOf(line []byte) (wrapKind, []byte, []byte) {
 		}
 	}
 	// Compose / `pm2 logs`: "web-1  | msg", "0|api  | msg".
-	if i := bytes.Index(line, []byte(" | ")); i > 0 && i < 64 {
+	if i := bytes.Index(line[:min(len(line), 67)], []byte(" | ")); i > 0 && i < 64 {
 		name := trimSpace(line[:i])
 		ok := len(name) > 0
 		for _, b := range name {

@@ -235,8 +235,14 @@ func FuzzGrouper(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, maxLines, maxBytes int) {
 		maxLines, maxBytes = 1+abs(maxLines)%300, 1+abs(maxBytes)%(1<<16)
 		g := NewGrouper(maxLines, maxBytes)
-		in, out := 0, 0
+		in, out, fed, spanned := 0, 0, 0, 0
 		check := func(groups [][]byte) {
+			if len(g.Spans()) != len(groups) {
+				t.Fatalf("%d spans for %d groups", len(g.Spans()), len(groups))
+			}
+			for _, n := range g.Spans() {
+				spanned += n
+			}
 			for _, grp := range groups {
 				n := bytes.Count(grp, []byte("\n")) + 1
 				if n > 1 && (n > maxLines || len(grp) > maxBytes) {
@@ -254,9 +260,13 @@ func FuzzGrouper(f *testing.F) {
 			if !isBlank(inner) {
 				in++
 			}
+			fed++
 			check(g.Add(l))
 		}
 		check(g.Flush())
+		if spanned != fed {
+			t.Fatalf("spans cover %d lines, %d were fed", spanned, fed)
+		}
 		if out < in {
 			t.Fatalf("%d non-blank lines in, %d out", in, out)
 		}
