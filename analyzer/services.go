@@ -211,6 +211,9 @@ func (inv *inventory) service(ev *parser.Event, o Origin) string {
 		if s := inv.byApp[ev.App]; s != "" {
 			return s
 		}
+		if inv.isService(ev.App) { // PM2 app "api" and a service inferred from api-out.log
+			return ev.App
+		}
 	}
 	if ev.Unit != "" {
 		if s := inv.byUnit[ev.Unit]; s != "" {
