@@ -10,6 +10,8 @@ import (
 	"crypto/x509"
 	"fmt"
 	"os"
+	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -73,10 +75,7 @@ func NewProducer(c ingest.KafkaConfig) (*Producer, error) {
 
 // Write sends lines and returns nil once all were acknowledged.
 func (p *Producer) Write(ctx context.Context, lines []record.Line) error {
-	msgs := make([]kafkago.Message, len(lines))
-	for i := range lines {
-		msgs[i] = Message(&lines[i])
-	}
+	msgs := encode(lines)
 	if err := p.w.WriteMessages(ctx, msgs...); err != nil {
 		return fmt.Errorf("kafka write %d lines to %s: %w", len(lines), p.w.Topic, err)
 	}
@@ -88,12 +87,76 @@ func (p *Producer) Close() error { return p.w.Close() }
 
 // Message encodes one line per internal/record's contract.
 func Message(l *record.Line) kafkago.Message {
-	hs := l.Headers()
-	h := make([]kafkago.Header, len(hs))
-	for i, x := range hs {
-		h[i] = kafkago.Header{Key: x.Key, Value: x.Value}
+	return encode([]record.Line{*l})[0]
+}
+
+// encode turns lines into messages. Consecutive lines of one file share
+// everything but offset and read time, so the key and the other headers are
+// built once per run of such lines, and the per-line parts come from two
+// arenas: the hot path of the shipper allocates per batch, not per line.
+func encode(lines []record.Line) []kafkago.Message {
+	msgs := make([]kafkago.Message, len(lines))
+	var (
+		prev     *record.Line
+		key      []byte
+		static   []kafkago.Header
+		readTime []byte
+		readAt   time.Time
+		hdrs     []kafkago.Header
+		offsets  = make([]byte, 0, len(lines)*8)
+	)
+	for i := range lines {
+		l := &lines[i]
+		if prev == nil || !sameProvenance(prev, l) {
+			key = l.Key()
+			static = static[:0:0]
+			for _, h := range l.Headers() {
+				if h.Key != record.HeaderOffset && h.Key != record.HeaderReadTime {
+					static = append(static, kafkago.Header{Key: h.Key, Value: h.Value})
+				}
+			}
+		}
+		if prev == nil || !l.ReadTime.Equal(readAt) {
+			readAt = l.ReadTime
+			readTime = []byte(l.ReadTime.UTC().Format(time.RFC3339Nano))
+		}
+		prev = l
+		n := len(static) + 2
+		if cap(hdrs)-len(hdrs) < n {
+			hdrs = make([]kafkago.Header, 0, max(n*256, n))
+		}
+		if cap(offsets)-len(offsets) < 20 {
+			offsets = make([]byte, 0, 4096)
+		}
+		start := len(offsets)
+		offsets = strconv.AppendInt(offsets, l.Offset, 10)
+		h := hdrs[len(hdrs) : len(hdrs)+n : len(hdrs)+n]
+		hdrs = hdrs[:len(hdrs)+n]
+		h[0] = kafkago.Header{Key: record.HeaderOffset, Value: offsets[start:len(offsets):len(offsets)]}
+		h[1] = kafkago.Header{Key: record.HeaderReadTime, Value: readTime}
+		copy(h[2:], static)
+		msgs[i] = kafkago.Message{Key: key, Value: l.Value, Headers: h}
 	}
-	return kafkago.Message{Key: l.Key(), Value: l.Value, Headers: h}
+	return msgs
+}
+
+// sameProvenance reports whether a and b carry the same headers apart from
+// offset and read time. Labels are compared by identity: a source's lines
+// share one map, and a false "different" only costs a rebuild.
+func sameProvenance(a, b *record.Line) bool {
+	return a.Host == b.Host && a.Kind == b.Kind && a.Path == b.Path && a.FileID == b.FileID &&
+		a.TZ == b.TZ && a.LogFormat == b.LogFormat && a.Truncated == b.Truncated &&
+		a.BootTime.Equal(b.BootTime) && sameMap(a.Labels, b.Labels)
+}
+
+func sameMap(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	if len(a) == 0 {
+		return true
+	}
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 
 func compression(name string) compress.Compression {
