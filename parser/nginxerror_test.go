@@ -60,7 +60,11 @@ func rebuildNginxTail(ev *Event, line string) string {
 		return ""
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, ", client: %s, server: %s", ev.Client, ev.Server)
+	udp := ""
+	if strings.Contains(line, ", udp client: ") {
+		udp = "udp "
+	}
+	fmt.Fprintf(&b, ", %sclient: %s, server: %s", udp, ev.Client, ev.Server)
 	if ev.Request != "" {
 		fmt.Fprintf(&b, `, request: "%s"`, ev.Request)
 	}
@@ -507,5 +511,43 @@ func TestNginxError_Wrapped(t *testing.T) {
 		if !ev.Time.Equal(want) {
 			t.Errorf("time %v, want %v (the nginx stamp, not the wrapper's)\n%s", ev.Time, want, r.line)
 		}
+	}
+}
+
+// TestNginxError_MultiLine: nginx copies a FastCGI backend's stderr into the
+// message verbatim, newlines included, so one entry spans several physical
+// lines (multiline.log, php-fpm behind run.sh's nginx). Grouped the way the
+// parser's contract says (lines joined by '\n'), it is one event with its
+// trailing fields read from the last physical line.
+func TestNginxError_MultiLine(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "nginx_error", "multiline.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entries []string
+	for _, l := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		if looksLikeNginxError([]byte(l)) || len(entries) == 0 {
+			entries = append(entries, l)
+		} else {
+			entries[len(entries)-1] += "\n" + l
+		}
+	}
+	if len(entries) != 2 {
+		t.Fatalf("%d entries, want the FastCGI one and a keep-alive close", len(entries))
+	}
+	p := newNginxErrorParser(t, time.UTC)
+	var ev Event
+	p.Parse([]byte(entries[0]), &ev)
+	if ev.Kind != KindProxyError || ev.Class != ClassOther {
+		t.Fatalf("kind %q class %q (%s)", ev.Kind, ev.Class, ev.Reason)
+	}
+	if !strings.HasPrefix(ev.Message, `FastCGI sent in stderr: "PHP message: PHP Fatal error:`) ||
+		!strings.Contains(ev.Message, "\nStack trace:\n#0 {main}\n") ||
+		!strings.HasSuffix(ev.Message, `on line 1" while reading response header from upstream`) {
+		t.Errorf("message %q", ev.Message)
+	}
+	if ev.Client != "127.0.0.1" || ev.Request != "GET /fpm/fatal.php HTTP/1.1" || ev.Host != "127.0.0.1:18100" ||
+		!strings.HasPrefix(ev.Upstream, "fastcgi://unix:/") || ev.CID != 114 {
+		t.Errorf("client %q request %q host %q upstream %q cid %d", ev.Client, ev.Request, ev.Host, ev.Upstream, ev.CID)
 	}
 }

@@ -109,6 +109,18 @@ $(http_common "$A")
         location /dryrun     { limit_req zone=dry; limit_req_dry_run on; proxy_pass http://127.0.0.1:18150; }
         location /connlimit  { limit_conn addr 1; proxy_read_timeout 5s; proxy_pass http://127.0.0.1:18150/sleep; }
         location /missing    { root $A/www; }
+        location ~ ^/fpm/(.+\.php)$ {
+            include /etc/nginx/fastcgi_params;
+            fastcgi_param SCRIPT_FILENAME $A/fpm/www/\$1;
+            fastcgi_read_timeout 1s;
+            fastcgi_pass unix:$A/fpm/app.sock;
+        }
+        location ~ ^/fpmterm/(.+\.php)$ {
+            include /etc/nginx/fastcgi_params;
+            fastcgi_param SCRIPT_FILENAME $A/fpm/www/\$1;
+            fastcgi_read_timeout 10s;
+            fastcgi_pass unix:$A/fpm/app.sock;
+        }
     }
     server {
         listen 127.0.0.1:18104;
@@ -119,10 +131,33 @@ $(http_common "$A")
 stream {
     proxy_connect_timeout 1s;
     server { listen 127.0.0.1:18101; proxy_pass 127.0.0.1:18199; }
+    server { listen 127.0.0.1:18107 udp; proxy_timeout 1s; proxy_pass 127.0.0.1:18199; }
+    server { listen 127.0.0.1:18108 udp; proxy_timeout 1s; proxy_pass 127.0.0.1:18160; }
     server { listen 127.0.0.1:18102; proxy_timeout 1s; proxy_pass 127.0.0.1:18156; }
     server { listen 127.0.0.1:18103; proxy_pass unix:$A/missing.sock; }
 }
 EOF
+
+# --- php-fpm behind instance A: one child, a one-slot queue ------------------
+mkdir -p "$A/fpm/www"
+cat >"$A/fpm/php-fpm.conf" <<EOF
+[global]
+pid = $A/fpm/fpm.pid
+error_log = $A/fpm/fpm.log
+daemonize = no
+[app]
+user = root
+listen = $A/fpm/app.sock
+listen.mode = 0666
+listen.backlog = 0
+pm = static
+pm.max_children = 1
+request_terminate_timeout = 2s
+EOF
+echo '<?php sleep(3); echo "slow\n";' >"$A/fpm/www/sleep.php"
+echo '<?php posix_kill(getmypid(), 9);' >"$A/fpm/www/kill.php"
+echo '<?php nope();' >"$A/fpm/www/fatal.php"
+echo '<?php sleep(5);' >"$A/fpm/www/term.php"
 
 # --- instance B: worker_connections too small --------------------------------
 B=$run/b
@@ -210,7 +245,11 @@ U=http://127.0.0.1:18100
 
 # The startup itself: notices (and a warning about the tiny fd limit of C),
 # then a second master that cannot bind.
-start_all() { start "$A"; start "$B"; start "$C"; start "$D" "$ns"; }
+start_all() {
+  php-fpm8.2 -R -F -y "$A/fpm/php-fpm.conf" >/dev/null 2>&1 &
+  pids+=($!)
+  start "$A"; start "$B"; start "$C"; start "$D" "$ns"
+}
 scenario startup start_all
 scenario bind_in_use bash -c "nginx -p '$A' -c '$A/nginx.conf' -e '$A/error.log' -g 'daemon off;' 2>/dev/null"
 
@@ -244,6 +283,25 @@ s.sendall(b\"GET /big/file HTTP/1.1\\r\\nHost: proxy.test\\r\\n\\r\\n\"); time.s
 s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack(\"ii\", 1, 0)); s.close()
 '"
 scenario missing_file bash -c "$(declare -f get); get $U/missing/nothing.html"
+# php-fpm (FastCGI wordings): a child killed mid-request, a PHP fatal error,
+# php-fpm's own request_terminate_timeout, nginx's fastcgi_read_timeout, and
+# the one-child pool with a full queue (EAGAIN) under concurrent requests.
+scenario fpm_kill bash -c "$(declare -f get); get $U/fpm/kill.php; get $U/fpm/kill.php"
+scenario fpm_fatal bash -c "$(declare -f get); get $U/fpm/fatal.php"
+SETTLE=3 scenario fpm_terminate bash -c "$(declare -f get); T=12 get $U/fpmterm/term.php"
+SETTLE=4 scenario fpm_timeout bash -c "$(declare -f get); get $U/fpm/sleep.php"
+SETTLE=4 scenario fpm_overloaded bash -c "$(declare -f get par); T=5 par 6 $U/fpm/sleep.php"
+# stream over UDP: ICMP port unreachable comes back as ECONNREFUSED; a
+# resolver that ignores a runt datagram leaves the session to time out.
+scenario stream_udp bash -c "python3 -c '
+import socket
+for port in (18107, 18108):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.sendto(b\"ping\", (\"127.0.0.1\", port))
+    s.settimeout(2)
+    try: s.recvfrom(100)
+    except OSError: pass
+'"
 SETTLE=0.5 scenario stream_timeout bash -c "(sleep 3) | timeout 4 python3 -c 'import socket,time; s=socket.create_connection((\"127.0.0.1\",18102)); time.sleep(2.5)'"
 
 # Graceful stop writes its own notices.
