@@ -143,6 +143,31 @@ func accessJSONSkip(b []byte, p int) (int, error) {
 	return 0, fmt.Errorf("JSON value starting at byte %d is not closed (truncated line?)", p)
 }
 
+// accessJSONBareList extends a bare upstream value over ", item" and
+// " : item" continuations (an item never starts with a quote, so the next
+// key is not taken for one).
+func accessJSONBareList(b []byte, end int) int {
+	for {
+		n := 0
+		switch {
+		case end+2 < len(b) && b[end] == ',' && b[end+1] == ' ':
+			n = 2
+		case end+3 < len(b) && b[end] == ' ' && b[end+1] == ':' && b[end+2] == ' ':
+			n = 3
+		default:
+			return end
+		}
+		if c := b[end+n]; c == '"' || c == ' ' {
+			return end
+		}
+		next, err := accessJSONScalar(b, end+n)
+		if err != nil {
+			return end
+		}
+		end = next
+	}
+}
+
 // accessJSONScalar returns the end of a number, true, false or null.
 func accessJSONScalar(b []byte, p int) (int, error) {
 	i := p
@@ -230,10 +255,18 @@ func (f *AccessFormat) parseJSON(line []byte, loc *time.Location, ev *Event) err
 				return err
 			}
 			p = end
+		case ',', '}':
+			// nginx's escape=json writes an absent variable as nothing:
+			// a template with "$upstream_status" unquoted gives
+			// "upstream_status":, which is not JSON but is what it means.
 		default:
 			end, err := accessJSONScalar(line, p)
 			if err != nil {
 				return err
+			}
+			if isAccessList(v) {
+				// The same template with two upstreams: 502, 200 bare.
+				end = accessJSONBareList(line, end)
 			}
 			val := line[p:end]
 			if v != avUnknown && !bytes.Equal(val, []byte("null")) {
