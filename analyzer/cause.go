@@ -117,7 +117,12 @@ func upstreamVotes(ev *parser.Event) []vote {
 	case parser.ClassWorkerTimeout:
 		return []vote{v(CauseWorkerTimeout, .9)}
 	case parser.ClassWorkerKilled:
-		return []vote{v(CauseWorkerTimeout, .6), v(CauseOOMKill, .3)}
+		// A master kills a timed-out worker after saying so (WORKER TIMEOUT,
+		// HARAKIRI); a SIGKILL nobody announced is usually the OOM killer.
+		if ev.Signal == "SIGKILL" {
+			return []vote{v(CauseOOMKill, .5), v(CauseWorkerTimeout, .35)}
+		}
+		return []vote{v(CauseWorkerTimeout, .6), v(CauseCrash, .3)}
 	case parser.ClassPoolSaturated:
 		return []vote{v(CausePoolSaturation, .9)}
 	case parser.ClassDependencyRefused:
@@ -409,15 +414,34 @@ func (e *Engine) evaluate(inc *incident) Incident {
 	if len(ranked) > 0 {
 		top = ranked[0]
 		s1 := top.score()
+		// A rival with evidence of its own lowers the confidence; a rival
+		// that is only a symptom (read timeouts next to a saturated pool)
+		// is mostly what the winner explains.
 		s2 := 0.0
-		if len(ranked) > 1 {
-			s2 = ranked[1].score()
+		for _, c := range ranked[1:] {
+			sc := c.score()
+			if c.symptom && !top.symptom {
+				sc *= .5
+			}
+			s2 = max(s2, sc)
 		}
 		out.Cause = top.cause
 		out.Confidence = round2(s1 * (1 - .3*(s2/s1)*(s2/s1)))
 		out.Dependency = top.dep
+		topItems := map[*item]bool{}
+		for _, v := range top.votes {
+			topItems[v.it] = true
+		}
 		for _, c := range ranked[1:] {
 			if c.symptom || c.score() < .35 || c.score() < .5*s1 || consequence(top.cause, c.cause) {
+				continue
+			}
+			// The same line read two ways is not a second cause.
+			own := false
+			for _, v := range c.votes {
+				own = own || v.it != nil && !v.symptom && !topItems[v.it]
+			}
+			if !own {
 				continue
 			}
 			out.Contributing = append(out.Contributing, Contributing{Cause: c.cause,
