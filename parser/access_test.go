@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // The samples in testdata/nginx_access were written by a real nginx 1.22
@@ -571,6 +572,27 @@ func TestLooksLikeAccess(t *testing.T) {
 	} {
 		if looksLikeAccess([]byte(l)) {
 			t.Errorf("taken for access: %s", l)
+		}
+	}
+}
+
+// Through the public Parser with auto detection, every sample line that is
+// valid UTF-8 is detected as nginx_access and parsed with the given format.
+func TestAccess_ParserAuto(t *testing.T) {
+	for _, s := range loadAccessSamples(t) {
+		p, err := New(Options{LogFormat: s.format})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, l := range s.lines {
+			if !utf8.Valid(l) {
+				continue // Parser.Parse reports these as invalid UTF-8
+			}
+			var ev Event
+			p.Parse(l, &ev)
+			if ev.Kind != KindRequest || ev.Source != SourceNginxAccess || ev.Time.IsZero() {
+				t.Errorf("%s line %d: kind %q source %q reason %q", s.name, i+1, ev.Kind, ev.Source, ev.Reason)
+			}
 		}
 	}
 }
