@@ -156,6 +156,13 @@ func hasZone(b []byte) bool {
 // without a tag still loses its host; otherwise the tag must be there, so
 // that "ts some message" is not mistaken for a host and a program.
 func (p *Parser) hostAndTag(env *envelope, b []byte, loose bool) bool {
+	if loose {
+		// BSD syslogd and macOS write no host: "Nov 25 14:03:01 kernel[0]: msg".
+		if prog, pid, n, ok := syslogTag(b); ok {
+			env.program, env.pid, env.inner = prog, pid, b[n:]
+			return true
+		}
+	}
 	sp := bytes.IndexByte(b, ' ')
 	if sp <= 0 {
 		if loose {

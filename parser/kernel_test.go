@@ -170,3 +170,32 @@ func FuzzKernel(f *testing.F) {
 		}
 	})
 }
+
+var benchEvent Event
+
+// BenchmarkKernel parses the real capture in each form (source auto, so
+// unwrap and detect are included).
+func BenchmarkKernel(b *testing.B) {
+	for _, name := range []string{"kmsg.log", "dmesg.log", "dmesg-iso.log"} {
+		raw, err := os.ReadFile("testdata/kernel/real/" + name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
+		bl := make([][]byte, len(lines))
+		for i, l := range lines {
+			bl[i] = []byte(l)
+		}
+		b.Run(name, func(b *testing.B) {
+			p, err := New(Options{BootTime: casesBoot})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.SetBytes(int64(len(raw)) / int64(len(lines)))
+			for i := range b.N {
+				p.Parse(bl[i%len(bl)], &benchEvent)
+			}
+		})
+	}
+}
