@@ -12,10 +12,14 @@ import (
 
 // The nginx access log parser is compiled from the user's own log_format
 // string into a sequence of (variable, literal) steps, in the spirit of Loki's
-// pattern matcher: matching a line is a series of bytes.Index calls for the
-// literal that ends each variable, then a typed conversion of the bytes in
-// between. No regexp, and no allocation per line once the Event's slices and
-// the unescape scratch buffer have grown.
+// pattern matcher: matching a line is a series of searches for the literal
+// that ends each variable, then a typed conversion of the bytes in between.
+// Numbers, $request_time and the upstream lists are converted while they are
+// scanned and the literal after them is checked in place; $time_local is
+// parsed by hand and reused while consecutive lines share the second (the
+// result is UTC computed from the written offset, so no time.Location is
+// looked up or cached). No regexp, and no allocation per line once the
+// Event's slices and the unescape scratch buffer have grown.
 //
 // Which bytes end a variable: the first occurrence of the literal text that
 // follows it in the format. nginx's escape=default turns '"' and '\' inside
