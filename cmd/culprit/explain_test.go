@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"io"
@@ -241,5 +242,107 @@ func TestLogFormatsFromConf(t *testing.T) {
 		`escape=json {"t":"$time_iso8601","s":$status}`}
 	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
 		t.Errorf("got %q\nwant %q", got, want)
+	}
+}
+
+func explainJSON(t *testing.T, args ...string) gotReport {
+	t.Helper()
+	out, err := runExplainCmd(t, append([]string{"explain", "--json"}, args...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got gotReport
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	return got
+}
+
+// TestExplain_RotatedGzipAndForcedKind: a rotated, gzipped access log and a
+// KIND=PATH override read the same as the plain files.
+func TestExplain_RotatedGzipAndForcedKind(t *testing.T) {
+	src := "../../testdata/scenarios/pm2-oom"
+	if _, err := os.Stat(src); err != nil {
+		t.Skip("scenario pm2-oom not present")
+	}
+	want := explainJSON(t, src)
+	dir := t.TempDir()
+	for _, name := range []string{"error.log", "kern.log", "pm2.log", "shop-api-out.log", "nginx.conf"} {
+		data, err := os.ReadFile(filepath.Join(src, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(src, "access.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(data)
+	zw.Close()
+	if err := os.WriteFile(filepath.Join(dir, "access.log.1.gz"), gz.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := explainJSON(t, dir)
+	if len(got.Incidents) != 1 || len(want.Incidents) != 1 || got.Incidents[0].ID != want.Incidents[0].ID ||
+		got.Incidents[0].Cause != want.Incidents[0].Cause || got.Incidents[0].Requests != want.Incidents[0].Requests {
+		t.Errorf("gzip: got %+v\nwant %+v", got.Incidents, want.Incidents)
+	}
+	// The PM2 log forced to its kind, the rest by path.
+	forced := explainJSON(t, "pm2="+filepath.Join(dir, "pm2.log"), filepath.Join(dir, "access.log.1.gz"),
+		filepath.Join(dir, "error.log"), filepath.Join(dir, "kern.log"), filepath.Join(dir, "shop-api-out.log"))
+	if len(forced.Incidents) != 1 || forced.Incidents[0].Cause != want.Incidents[0].Cause {
+		t.Errorf("forced kind: got %+v", forced.Incidents)
+	}
+}
+
+// TestExplain_ZoneCorrectedFromJoinedRequests: when the access log's offset
+// says nothing about the error log's zone (here the access times were
+// rewritten to UTC while nginx's error log stayed in New York time), the
+// requests found in both logs reveal the shift and the run is redone.
+func TestExplain_ZoneCorrectedFromJoinedRequests(t *testing.T) {
+	src := "../../testdata/scenarios/phpfpm-queue-ny"
+	if _, err := os.Stat(src); err != nil {
+		t.Skip("scenario phpfpm-queue-ny not present")
+	}
+	want := explainJSON(t, src)
+	dir := t.TempDir()
+	entries, _ := os.ReadDir(src)
+	for _, en := range entries {
+		data, err := os.ReadFile(filepath.Join(src, en.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if en.Name() == "access.log" {
+			var b strings.Builder
+			for _, l := range strings.SplitAfter(string(data), "\n") {
+				// 11:51:11 -0500 is 16:51:11 +0000: the same instant.
+				l = strings.Replace(shiftLine(l, 5*time.Hour, 0), " -0500]", " +0000]", 1)
+				b.WriteString(l)
+			}
+			data = []byte(b.String())
+		}
+		if err := os.WriteFile(filepath.Join(dir, en.Name()), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := explainJSON(t, dir)
+	if len(got.Incidents) != 1 || len(want.Incidents) != 1 {
+		t.Fatalf("got %d incidents, want 1", len(got.Incidents))
+	}
+	g, w := got.Incidents[0], want.Incidents[0]
+	if g.Cause != w.Cause || !g.Start.Equal(w.Start) || g.Requests != w.Requests || g.ClassCounts["upstream_read_timeout"] != w.ClassCounts["upstream_read_timeout"] {
+		t.Errorf("got %s %s %d %v, want %s %s %d %v", g.Cause, g.Start, g.Requests, g.ClassCounts, w.Cause, w.Start, w.Requests, w.ClassCounts)
+	}
+	corrected := false
+	for _, n := range got.Notes {
+		corrected = corrected || strings.Contains(n, "corrected") && strings.Contains(n, "UTC-05:00")
+	}
+	if !corrected {
+		t.Errorf("the zone correction is not reported: %q", got.Notes)
 	}
 }
