@@ -551,3 +551,31 @@ func TestNginxError_MultiLine(t *testing.T) {
 		t.Errorf("client %q request %q host %q upstream %q cid %d", ev.Client, ev.Request, ev.Host, ev.Upstream, ev.CID)
 	}
 }
+
+// TestNginxError_Syslog: nginx's own syslog output (syslog.log), detected
+// per line under its RFC 3164 header, keeps nginx's time and the host.
+func TestNginxError_Syslog(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "nginx_error", "syslog.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	classes := map[Class]int{}
+	for _, l := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		if strings.Contains(l, "  nginx: ") {
+			continue // empty hostname: the envelope's concern, see the README
+		}
+		var ev Event
+		p.Parse([]byte(l), &ev)
+		if ev.Source != SourceNginxError || ev.Kind != KindProxyError || ev.Hostname != "vm" {
+			t.Errorf("source %q kind %q host %q (%s)\n%s", ev.Source, ev.Kind, ev.Hostname, ev.Reason, l)
+		}
+		classes[ev.Class]++
+	}
+	if classes[ClassUpstreamRefused] != 1 || classes[ClassOther] != 3 {
+		t.Errorf("classes %v, want one refused and three other", classes)
+	}
+}
