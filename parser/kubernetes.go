@@ -291,8 +291,17 @@ func (p *Parser) parseKubelet(line []byte, sev byte, ev *Event) error {
 		ev.Class = ClassProbeFailed
 	case bytes.Contains(msg, []byte("restarting failed container")):
 		ev.Class = ClassRestart
-	case bytes.Contains(msg, []byte("Killing container")):
+	case bytes.Contains(msg, []byte("Killing container")) || bytes.Contains(msg, []byte("Killing unwanted pod")):
 		ev.Class = ClassStop
+	case bytes.Contains(msg, []byte("Event(v1.ObjectReference{")):
+		// The kubelet logs each event it records: "...): type: 'Normal'
+		// reason: 'Killing' Stopping container web".
+		if i := bytes.Index(msg, []byte(" reason: '")); i >= 0 {
+			r := msg[i+len(" reason: '"):]
+			if q := bytes.IndexByte(r, '\''); q > 0 {
+				eventReasonClass(r[:q], r[q+1:], ev)
+			}
+		}
 	case bytes.Contains(msg, []byte("OOMKilled")) || bytes.Contains(msg, []byte("System OOM encountered")):
 		ev.Class = ClassContainerOOM
 	}
