@@ -397,9 +397,14 @@ func (p *Parser) unwrapJSON(env *envelope) bool {
 		// of byte values; such a record has no text to parse.
 		return false
 	}
-	if v, ok := objString(b, "__REALTIME_TIMESTAMP"); ok {
-		if us, n := leadingInt(v); n > 0 && n == len(v) {
-			env.setTime(time.UnixMicro(us).UTC())
+	// _SOURCE_REALTIME_TIMESTAMP is when the program logged the line;
+	// __REALTIME_TIMESTAMP when journald received it.
+	for _, k := range [...]string{"_SOURCE_REALTIME_TIMESTAMP", "__REALTIME_TIMESTAMP"} {
+		if v, ok := objString(b, k); ok {
+			if us, n := leadingInt(v); n > 0 && n == len(v) {
+				env.setTime(time.UnixMicro(us).UTC())
+				break
+			}
 		}
 	}
 	if v, ok := objString(b, "_HOSTNAME"); ok {

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -111,6 +113,8 @@ func TestUnwrap_Table(t *testing.T) {
 // TestUnwrap_RealWrappers reads the real kernel OOM lines as real tools wrap
 // them (scripts/reallogs/oom/journal.sh and wrappers.sh): every OOM line must
 // come out as the same kernel event as the bare capture.
+var sourceRealtime = regexp.MustCompile(`"_SOURCE_REALTIME_TIMESTAMP":"(\d+)"`)
+
 func TestUnwrap_RealWrappers(t *testing.T) {
 	truth := map[int]string{16233: "py worker (api)", 16293: "node /srv/app.j", 16302: "gw) 1 (x) [y]"}
 	files, _ := filepath.Glob("testdata/envelope/journal/kernel.*")
@@ -157,6 +161,16 @@ func TestUnwrap_RealWrappers(t *testing.T) {
 					}
 					if !found {
 						t.Errorf("invoking process %q is none of the victims: %s", ev.Process, line)
+					}
+				}
+				if strings.HasSuffix(path, ".json") {
+					m := sourceRealtime.FindStringSubmatch(line)
+					if m == nil {
+						t.Fatalf("no _SOURCE_REALTIME_TIMESTAMP: %s", line)
+					}
+					us, _ := strconv.ParseInt(m[1], 10, 64)
+					if !ev.Time.Equal(time.UnixMicro(us)) {
+						t.Errorf("time %s, the record says %s", ev.Time, time.UnixMicro(us).UTC())
 					}
 				}
 				if strings.Contains(path, "syslog-") || strings.Contains(path, "journal") {
