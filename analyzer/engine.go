@@ -578,11 +578,13 @@ func (e *Engine) sweep(final bool) {
 				inc.closed = true
 				e.touch(inc)
 			}
-			if !final && inc.closed && e.wm.After(inc.end.Add(closeAfter+e.cfg.Retention)) {
-				inc.dropped = true // Drain still emits it if it is dirty
+			// An incident not drained yet is kept (with its evidence) until
+			// Drain has evaluated it.
+			if !final && inc.closed && !e.dirty[inc] && e.wm.After(inc.end.Add(closeAfter+e.cfg.Retention)) {
+				inc.dropped = true
 				continue
 			}
-			if !inc.closed && inc.start.Add(-e.cfg.Before).Before(oldest) {
+			if (!inc.closed || e.dirty[inc]) && inc.start.Add(-e.cfg.Before).Before(oldest) {
 				oldest = inc.start.Add(-e.cfg.Before)
 			}
 			kept = append(kept, inc)

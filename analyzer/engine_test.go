@@ -557,3 +557,28 @@ func TestOffsetSampler(t *testing.T) {
 		t.Errorf("shift %v pairs %d ok %v", shift, pairs, ok)
 	}
 }
+
+func TestEngine_UndrainedIncidentKeepsItsEvidence(t *testing.T) {
+	evs := oomScenario()
+	// An hour of quiet traffic before anyone drains: the closed incident and
+	// the evidence it rests on must survive the retention until then.
+	for s := 60.0; s < 3600; s += 30 {
+		evs = append(evs, access(s, "127.0.0.1:4000", 200, int64(s*10), 0.002))
+	}
+	e, _ := New(Config{})
+	for i := range evs {
+		e.Add(&evs[i])
+	}
+	in := one(t, e.Drain())
+	if in.Cause != CauseOOMKill {
+		t.Errorf("drained late: cause %s, evidence %d lines", in.Cause, len(in.Evidence))
+	}
+	// After the drain the window is released.
+	for s := 3600.0; s < 4000; s += 30 {
+		ev := access(s, "127.0.0.1:4000", 200, int64(s*10), 0.002)
+		e.Add(&ev)
+	}
+	if len(e.buf) != 0 || len(e.keys) != 0 {
+		t.Errorf("after drain and retention: %d buffered, %d keys", len(e.buf), len(e.keys))
+	}
+}
