@@ -131,17 +131,18 @@ type Event struct {
 	ServerName           string // $server_name or $host, identifies the virtual server
 
 	// Error log (KindProxyError) and shared process fields.
-	Level    string
-	PID      int
-	TID      int
-	CID      int64 // nginx connection serial: *cid in the error log, $connection in the access log
-	Errno    int
-	Upstream string // the upstream URL or address the proxy was talking to
-	Server   string // error log "server:" field
-	Request  string // error log "request:" field, e.g. "GET /x HTTP/1.1"
-	Host     string // error log "host:" field (the HTTP Host header)
-	Referrer string // error log "referrer:" field
-	Zone     string // limit_req / limit_conn zone name
+	Level     string
+	PID       int
+	TID       int
+	CID       int64 // nginx connection serial: *cid in the error log, $connection in the access log
+	Errno     int
+	ErrnoText string // the C library's text for Errno, as the line wrote it
+	Upstream  string // the upstream URL or address the proxy was talking to
+	Server    string // error log "server:" field
+	Request   string // error log "request:" field, e.g. "GET /x HTTP/1.1"
+	Host      string // error log "host:" field (the HTTP Host header)
+	Referrer  string // error log "referrer:" field
+	Zone      string // limit_req / limit_conn zone name
 
 	// Upstream side (KindUpstreamEvent).
 	Process    string // process name (kernel comm, program name)
@@ -184,7 +185,7 @@ func (ev *Event) Reset() {
 func (ev *Event) Clone() Event {
 	c := *ev
 	for _, s := range []*string{&c.Hostname, &c.Client, &c.Method, &c.URI, &c.Protocol, &c.Referer,
-		&c.UserAgent, &c.RequestID, &c.ServerName, &c.Level, &c.Upstream, &c.Server, &c.Request,
+		&c.UserAgent, &c.RequestID, &c.ServerName, &c.Level, &c.ErrnoText, &c.Upstream, &c.Server, &c.Request,
 		&c.Host, &c.Referrer, &c.Zone, &c.Process, &c.Signal, &c.Unit, &c.Container, &c.App,
 		&c.Dependency, &c.Message, &c.Reason, &c.Line} {
 		*s = strings.Clone(*s)

@@ -79,6 +79,7 @@ func AppendJSON(dst []byte, ev *Event) []byte {
 	if ev.Errno != 0 {
 		dst = appendInt(dst, "errno", int64(ev.Errno))
 	}
+	dst = appendStr(dst, "errno_text", ev.ErrnoText, false)
 	dst = appendStr(dst, "upstream", ev.Upstream, false)
 	dst = appendStr(dst, "server", ev.Server, false)
 	dst = appendStr(dst, "request", ev.Request, false)

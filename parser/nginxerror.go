@@ -175,6 +175,7 @@ func (p *Parser) parseNginxError(line []byte, ev *Event) error {
 	}
 	ev.Message = msg
 	ev.Errno = nginxErrno(msg)
+	ev.ErrnoText = nginxErrnoText(msg, ev.Errno)
 	if i := strings.Index(msg, `by zone "`); i >= 0 {
 		z := msg[i+9:]
 		if j := strings.IndexByte(z, '"'); j >= 0 {
@@ -678,6 +679,7 @@ func nginxDNSName(ev *Event) {
 	i := strings.Index(msg, " could not be resolved")
 	if i > 0 {
 		ev.Errno = 0 // the "(3: Host not found)" is a DNS rcode, not an errno
+		ev.ErrnoText = ""
 	}
 	if ev.Upstream != "" {
 		return
