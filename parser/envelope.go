@@ -110,19 +110,25 @@ func (p *Parser) unwrapRFC3164(env *envelope) bool {
 func (p *Parser) unwrapISO(env *envelope) bool {
 	b := env.inner
 	t, n, ok := parseISOTime(b, p.opts.Location)
-	if !ok || n >= len(b) || b[n] != ' ' || !hasZone(b[19:n]) {
+	if !ok || n >= len(b) || b[n] != ' ' {
 		return false
 	}
-	env.setTime(t)
 	rest := b[n+1:]
-	if len(b) > 19 && b[19] == ',' {
-		// Only dmesg writes the ISO fraction after a comma.
+	if b[19] == ',' && n >= 26 && (n == 26 || b[26] == '+' || b[26] == '-') {
+		// dmesg writes six fraction digits after a comma (log4j's ISO8601
+		// writes three); a stamp cut of its offset is read in the
+		// configured zone.
+		env.setTime(t)
 		env.inner = rest
 		if env.program == "" {
 			env.program = "kernel"
 		}
 		return true
 	}
+	if !hasZone(b[19:n]) {
+		return false
+	}
+	env.setTime(t)
 	// CRI: "stdout F " / "stderr P " (F full line, P partial); the record
 	// that closes a partial line may be empty.
 	if len(rest) == 8 && (string(rest) == "stdout F" || string(rest) == "stderr F" ||

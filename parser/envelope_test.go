@@ -64,6 +64,9 @@ func TestUnwrap_Table(t *testing.T) {
 		{name: "journalctl with-unit", line: `Jul 26 21:15:00 cvrzlbtm-bbcf1-t58lf-bootstrap release-image.service[1995]: 2c5e0f38687f7acf45adf9de5e841a46bbbda574d121d71d92bfb929826dfa27`,
 			inner: "2c5e0f38687f7acf45adf9de5e841a46bbbda574d121d71d92bfb929826dfa27", ts: "2026-07-26T21:15:00Z", host: "cvrzlbtm-bbcf1-t58lf-bootstrap",
 			program: "release-image.service", unit: "release-image.service"},
+		{name: "dmesg iso without offset", line: `2026-11-25T16:36:03,908314 Memory cgroup out of memory: Killed process 16233 (py worker (api))`,
+			inner: "Memory cgroup out of memory: Killed process 16233 (py worker (api))", ts: "2026-11-25T16:36:03.908314Z", program: "kernel"},
+		{name: "log4j ISO8601 is not dmesg", line: `2026-11-25T16:36:03,908 ERROR [main] c.e.App - boom`},
 		{name: "python warning is not grep", line: `/srv/app/views.py:42: DeprecationWarning: x`},
 		// Syslog: RFC 3164 with a year from the clock, RFC 5424 with structured data.
 		{name: "rfc3164 last year", line: `Dec 31 23:59:59 web-1 gunicorn[4242]: [CRITICAL] WORKER TIMEOUT (pid:9)`,
