@@ -162,6 +162,11 @@ func hasZone(b []byte) bool {
 // without a tag still loses its host; otherwise the tag must be there, so
 // that "ts some message" is not mistaken for a host and a program.
 func (p *Parser) hostAndTag(env *envelope, b []byte, loose bool) bool {
+	if loose && len(b) > 0 && b[0] == ' ' {
+		// An empty host field: nginx's syslog writer sends
+		// "<189>Nov 25 17:03:32  nginx: ..." when it has no hostname.
+		b = bytes.TrimLeft(b, " ")
+	}
 	if loose {
 		// BSD syslogd and macOS write no host: "Nov 25 14:03:01 kernel[0]: msg".
 		if prog, pid, n, ok := syslogTag(b); ok {

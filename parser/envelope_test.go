@@ -57,6 +57,9 @@ func TestUnwrap_Table(t *testing.T) {
 			inner: `2026/11/25 14:03:01 [error] 1#1: *5 no live upstreams while connecting to upstream`},
 		{name: "grep -Hn", line: `access.log.1:42:203.0.113.7 - - [25/Nov/2026:14:03:01 +0000] "GET / HTTP/1.1" 502 157 "-" "-"`,
 			inner: `203.0.113.7 - - [25/Nov/2026:14:03:01 +0000] "GET / HTTP/1.1" 502 157 "-" "-"`},
+		// parser/testdata/nginx_error/syslog.log: nginx 1.22.1's own syslog writer, empty host field.
+		{name: "nginx syslog empty host", line: `<189>Nov 25 17:03:32  nginx: 2026/11/25 17:03:32 [notice] 30022#30022: nginx/1.22.1`,
+			inner: "2026/11/25 17:03:32 [notice] 30022#30022: nginx/1.22.1", ts: "2026-11-25T17:03:32Z", program: "nginx"},
 		{name: "rfc3164 without host", line: `Nov 25 14:03:01 kernel[0]: x`, inner: "x", ts: "2026-11-25T14:03:01Z", program: "kernel"},
 		{name: "grep over syslog files", line: `syslog.1:Nov 25 14:03:01 web-1 kernel: x`, inner: "x", ts: "2026-11-25T14:03:01Z", host: "web-1", program: "kernel"},
 		{name: "go log with file:line is not grep", line: `main.go:42: dial tcp 127.0.0.1:5432: connect: connection refused`},
