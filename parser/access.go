@@ -549,6 +549,8 @@ func accessFastSeconds(st *accessStep, line []byte, pos int, dst *float64) int {
 }
 
 // accessScanSeconds reads digits[.digits] at pos; i is -1 if there are none.
+// Like accessFloat, the exact integer mantissa is divided once by an exact
+// power of ten, so the result is what strconv.ParseFloat gives.
 func accessScanSeconds(line []byte, pos int) (x float64, i int) {
 	var mant uint64
 	i = pos
@@ -563,24 +565,48 @@ func accessScanSeconds(line []byte, pos int) (x float64, i int) {
 	if i == pos {
 		return 0, -1
 	}
-	div := 1.0
-	if i < len(line) && line[i] == '.' {
-		i++
-		start := i
-		for i < len(line) && i-start < 9 {
-			c := line[i] - '0'
-			if c > 9 {
-				break
-			}
-			mant = mant*10 + uint64(c)
-			div *= 10
-			i++
-		}
-		if i == start {
+	if i == len(line) || line[i] != '.' {
+		if i-pos > 15 {
 			return 0, -1
 		}
+		return float64(mant), i
 	}
-	return float64(mant) / div, i
+	i++
+	start := i
+	for i < len(line) && i-start < 9 {
+		c := line[i] - '0'
+		if c > 9 {
+			break
+		}
+		mant = mant*10 + uint64(c)
+		i++
+	}
+	if i-pos > 16 {
+		// More than 15 digits: the mantissa may not be exact in a
+		// float64; the generic path's strconv handles it.
+		return 0, -1
+	}
+	switch i - start {
+	case 3:
+		return float64(mant) / 1e3, i
+	case 0:
+		return 0, -1
+	case 1:
+		return float64(mant) / 1e1, i
+	case 2:
+		return float64(mant) / 1e2, i
+	case 4:
+		return float64(mant) / 1e4, i
+	case 5:
+		return float64(mant) / 1e5, i
+	case 6:
+		return float64(mant) / 1e6, i
+	case 7:
+		return float64(mant) / 1e7, i
+	case 8:
+		return float64(mant) / 1e8, i
+	}
+	return float64(mant) / 1e9, i
 }
 
 // accessFastList reads a multi-value upstream variable at pos in one pass:

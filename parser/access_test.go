@@ -349,16 +349,32 @@ func TestAccessFloat_Oracle(t *testing.T) {
 	for i := 0; i < 20000; i++ {
 		cases = append(cases, strconv.FormatFloat(float64(r.Intn(1e7))/1000, 'f', 3, 64))
 	}
+	for i := 0; i < 5000; i++ {
+		cases = append(cases, strconv.FormatFloat(r.Float64()*1000, 'f', r.Intn(10), 64))
+	}
 	for _, c := range cases {
 		got, ok := accessFloat([]byte(c))
 		want, _ := strconv.ParseFloat(c, 64)
 		if !ok || got != want {
 			t.Fatalf("accessFloat(%q) = %v %v, want %v", c, got, ok, want)
 		}
+		// The one-pass scanner of the fast paths agrees too.
+		if got, end := accessScanSeconds([]byte(c+" "), 0); end != len(c) || got != want {
+			t.Fatalf("accessScanSeconds(%q) = %v (end %d), want %v", c, got, end, want)
+		}
 	}
 	for _, bad := range []string{"", ".", "1.2.3", "abc", "-", "NaN", "-1"} {
 		if x, ok := accessFloat([]byte(bad)); ok {
 			t.Errorf("accessFloat(%q) = %v, want failure", bad, x)
+		}
+	}
+	for _, long := range []string{"123456789012.123456789", "99999999999999999.5"} {
+		want, _ := strconv.ParseFloat(long, 64)
+		if got, ok := accessFloat([]byte(long)); !ok || got != want {
+			t.Errorf("accessFloat(%q) = %v, want %v", long, got, want)
+		}
+		if _, end := accessScanSeconds([]byte(long), 0); end == len(long) {
+			t.Errorf("accessScanSeconds(%q) took a mantissa it cannot hold exactly", long)
 		}
 	}
 	if x, ok := accessFloat([]byte("1e-3")); !ok || x != 0.001 {
