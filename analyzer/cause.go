@@ -350,6 +350,12 @@ func (e *Engine) evaluate(inc *incident) Incident {
 			marks = append(marks, evidenceLine(it))
 		}
 		for _, v := range vs {
+			// The service listening again between the start of the window
+			// and shortly after its end: it was down and came back, a
+			// restart, even when no line says why it stopped.
+			if v.cause == CauseRestart && isRecovery(ev.Class) && !ev.Time.Before(t0) {
+				v.weight = max(v.weight, .5)
+			}
 			cw := 1.0
 			if row, ok := compat[v.cause]; ok {
 				cw = 0
@@ -420,6 +426,9 @@ func (e *Engine) evaluate(inc *incident) Incident {
 		s2 := 0.0
 		for _, c := range ranked[1:] {
 			sc := c.score()
+			if consequence(top.cause, c.cause) {
+				sc *= .5 // the supervisor's restart after a kill agrees with it
+			}
 			if c.symptom && !top.symptom {
 				sc *= .5
 			}
