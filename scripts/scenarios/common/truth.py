@@ -117,6 +117,26 @@ def main():
             print("truth: 5xx outside any declared incident: %s %s %s ua=%s" % (r["time"], r["status"], r["request"], r["ua"]), file=sys.stderr)
         sys.exit("truth: %d stray 5xx" % len(stray))
 
+    # split=N: one declared failure mode that happened several times, in bursts
+    # separated by more than N seconds of quiet (N above the correlator's gap).
+    split = []
+    for i in incs:
+        if "split" not in i["spec"] or not i["recs"]:
+            split.append(i)
+            continue
+        rs = sorted(i["recs"], key=lambda r: r["t"])
+        cur = [rs[0]]
+        for r in rs[1:]:
+            if (r["t"] - cur[-1]["t"]).total_seconds() > float(i["spec"]["split"]):
+                split.append(dict(i, recs=cur))
+                cur = []
+            cur.append(r)
+        split.append(dict(i, recs=cur))
+        want = int(i["spec"].get("bursts", 0))
+        if want and sum(1 for x in split if x["spec"] is i["spec"]) != want:
+            sys.exit("truth: %s: %d bursts, want %d" % (i["spec"], sum(1 for x in split if x["spec"] is i["spec"]), want))
+    incs = split
+
     out_incs = []
     for i in incs:
         rs = i["recs"]
