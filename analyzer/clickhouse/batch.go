@@ -35,7 +35,9 @@ func (b *Batch) Len() int {
 	return len(b.req.time) + len(b.perr.time) + len(b.up.time) + len(b.unp.time)
 }
 
-// Reset empties b and drops its references to record values.
+// Reset empties b, keeping its capacity: the consumer reuses a few batches
+// rather than growing new columns for every insert. The old rows' strings
+// stay referenced until overwritten, which bounds them to one batch.
 func (b *Batch) Reset() {
 	b.req.reset()
 	b.perr.reset()
@@ -82,15 +84,15 @@ func (b *Batch) Add(ev *parser.Event, o *Origin) {
 		c.referer = append(c.referer, ev.Referer)
 		c.userAgent = append(c.userAgent, ev.UserAgent)
 		c.requestTime = append(c.requestTime, ev.RequestTime)
-		c.upstreamAddr = append(c.upstreamAddr, append([]string{}, ev.UpstreamAddr...))
-		st := make([]uint16, len(ev.UpstreamStatus))
-		for i, s := range ev.UpstreamStatus {
-			st[i] = clampU16(s)
+		c.upstreamAddr = appendReuse(c.upstreamAddr, ev.UpstreamAddr)
+		c.upstreamStatus = appendReuse(c.upstreamStatus, nil)
+		st := &c.upstreamStatus[len(c.upstreamStatus)-1]
+		for _, s := range ev.UpstreamStatus {
+			*st = append(*st, clampU16(s))
 		}
-		c.upstreamStatus = append(c.upstreamStatus, st)
-		c.connectTime = append(c.connectTime, append([]float64{}, ev.UpstreamConnectTime...))
-		c.headerTime = append(c.headerTime, append([]float64{}, ev.UpstreamHeaderTime...))
-		c.responseTime = append(c.responseTime, append([]float64{}, ev.UpstreamResponseTime...))
+		c.connectTime = appendReuse(c.connectTime, ev.UpstreamConnectTime)
+		c.headerTime = appendReuse(c.headerTime, ev.UpstreamHeaderTime)
+		c.responseTime = appendReuse(c.responseTime, ev.UpstreamResponseTime)
 		c.requestID = append(c.requestID, ev.RequestID)
 		c.cid = append(c.cid, ev.CID)
 		c.class = append(c.class, string(ev.Class))
@@ -180,6 +182,17 @@ func (b *Batch) AddUnparsed(line []byte, reason string, o *Origin) {
 	b.Add(&ev, o)
 }
 
+// appendReuse appends a copy of v to an array column, reusing the inner
+// slice a previous use of the batch left beyond len(col).
+func appendReuse[T any](col [][]T, v []T) [][]T {
+	if n := len(col); n < cap(col) {
+		col = col[:n+1]
+		col[n] = append(col[n][:0], v...)
+		return col
+	}
+	return append(col, append([]T(nil), v...))
+}
+
 func clampU16(v int) uint16 {
 	if v < 0 {
 		return 0
@@ -236,8 +249,35 @@ func (c *requestCols) columns() []any {
 }
 
 func (c *requestCols) reset() {
-	// Drop references so the record values they alias can be collected.
-	*c = requestCols{}
+	c.time = c.time[:0]
+	c.timeMS = c.timeMS[:0]
+	c.service = c.service[:0]
+	c.hostname = c.hostname[:0]
+	c.source = c.source[:0]
+	c.serverName = c.serverName[:0]
+	c.upstream = c.upstream[:0]
+	c.status = c.status[:0]
+	c.client = c.client[:0]
+	c.method = c.method[:0]
+	c.uri = c.uri[:0]
+	c.protocol = c.protocol[:0]
+	c.bodyBytes = c.bodyBytes[:0]
+	c.referer = c.referer[:0]
+	c.userAgent = c.userAgent[:0]
+	c.requestTime = c.requestTime[:0]
+	c.upstreamAddr = c.upstreamAddr[:0]
+	c.upstreamStatus = c.upstreamStatus[:0]
+	c.connectTime = c.connectTime[:0]
+	c.headerTime = c.headerTime[:0]
+	c.responseTime = c.responseTime[:0]
+	c.requestID = c.requestID[:0]
+	c.cid = c.cid[:0]
+	c.class = c.class[:0]
+	c.incidentID = c.incidentID[:0]
+	c.path = c.path[:0]
+	c.fileID = c.fileID[:0]
+	c.lineOffset = c.lineOffset[:0]
+	c.readTime = c.readTime[:0]
 }
 
 type proxyErrorCols struct {
@@ -264,7 +304,32 @@ func (c *proxyErrorCols) columns() []any {
 		c.path, c.fileID, c.lineOffset, c.readTime}
 }
 
-func (c *proxyErrorCols) reset() { *c = proxyErrorCols{} }
+func (c *proxyErrorCols) reset() {
+	c.time = c.time[:0]
+	c.timeMS = c.timeMS[:0]
+	c.service = c.service[:0]
+	c.hostname = c.hostname[:0]
+	c.source = c.source[:0]
+	c.class = c.class[:0]
+	c.level = c.level[:0]
+	c.upstream = c.upstream[:0]
+	c.pid = c.pid[:0]
+	c.tid = c.tid[:0]
+	c.cid = c.cid[:0]
+	c.errno = c.errno[:0]
+	c.client = c.client[:0]
+	c.server = c.server[:0]
+	c.request = c.request[:0]
+	c.host = c.host[:0]
+	c.referrer = c.referrer[:0]
+	c.zone = c.zone[:0]
+	c.message = c.message[:0]
+	c.incidentID = c.incidentID[:0]
+	c.path = c.path[:0]
+	c.fileID = c.fileID[:0]
+	c.lineOffset = c.lineOffset[:0]
+	c.readTime = c.readTime[:0]
+}
 
 type upstreamCols struct {
 	time                                    []time.Time
@@ -291,7 +356,30 @@ func (c *upstreamCols) columns() []any {
 		c.fileID, c.lineOffset, c.readTime}
 }
 
-func (c *upstreamCols) reset() { *c = upstreamCols{} }
+func (c *upstreamCols) reset() {
+	c.time = c.time[:0]
+	c.timeMS = c.timeMS[:0]
+	c.service = c.service[:0]
+	c.hostname = c.hostname[:0]
+	c.source = c.source[:0]
+	c.class = c.class[:0]
+	c.level = c.level[:0]
+	c.process = c.process[:0]
+	c.pid = c.pid[:0]
+	c.signal = c.signal[:0]
+	c.exitCode = c.exitCode[:0]
+	c.unit = c.unit[:0]
+	c.container = c.container[:0]
+	c.app = c.app[:0]
+	c.dependency = c.dependency[:0]
+	c.memoryKB = c.memoryKB[:0]
+	c.message = c.message[:0]
+	c.incidentID = c.incidentID[:0]
+	c.path = c.path[:0]
+	c.fileID = c.fileID[:0]
+	c.lineOffset = c.lineOffset[:0]
+	c.readTime = c.readTime[:0]
+}
 
 type unparsedCols struct {
 	time                                    []time.Time
@@ -308,4 +396,15 @@ func (c *unparsedCols) columns() []any {
 	return []any{c.time, c.hostname, c.source, c.service, c.path, c.fileID, c.lineOffset, c.truncated, c.reason, c.line}
 }
 
-func (c *unparsedCols) reset() { *c = unparsedCols{} }
+func (c *unparsedCols) reset() {
+	c.time = c.time[:0]
+	c.hostname = c.hostname[:0]
+	c.source = c.source[:0]
+	c.service = c.service[:0]
+	c.path = c.path[:0]
+	c.fileID = c.fileID[:0]
+	c.lineOffset = c.lineOffset[:0]
+	c.truncated = c.truncated[:0]
+	c.reason = c.reason[:0]
+	c.line = c.line[:0]
+}

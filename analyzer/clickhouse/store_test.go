@@ -274,3 +274,25 @@ func TestStore_RetryableWhenDown(t *testing.T) {
 		t.Errorf("connection refused classified permanent: %v", err)
 	}
 }
+
+// BenchmarkStore_Write measures rows/s into the test server for batches of
+// real access lines (the rows the analyzer writes most).
+func BenchmarkStore_Write(b *testing.B) {
+	conn, db := testDB(b)
+	st := NewStore(conn, db)
+	lines := loadAccess(b, filepath.Join("..", "..", "testdata", "scenarios", "pm2-oom", "access.log"))
+	const rows = 20000
+	var batch Batch
+	for i := 0; i < rows; i++ {
+		l := lines[i%len(lines)]
+		l.origin.Offset = int64(i)
+		batch.Add(&l.ev, &l.origin)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := st.Write(context.Background(), &batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "rows/s")
+}

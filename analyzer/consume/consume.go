@@ -46,12 +46,15 @@ type Consumer struct {
 	ShutdownTimeout time.Duration
 	// failing is set while a write or commit is being retried (for /healthz).
 	failing atomic.Bool
+	// free holds written batches for reuse: their columns keep capacity.
+	free chan *clickhouse.Batch
 }
 
 // New wires a Consumer; cfg must be valid.
 func New(f Fetcher, w Writer, cfg Config, log *slog.Logger, m *Metrics) *Consumer {
 	return &Consumer{fetch: f, store: w, cfg: cfg, log: log, metrics: m,
-		parsers: map[parserKey]*parser.Parser{}, ShutdownTimeout: 15 * time.Second}
+		parsers: map[parserKey]*parser.Parser{}, ShutdownTimeout: 15 * time.Second,
+		free: make(chan *clickhouse.Batch, 3)}
 }
 
 // Healthy reports whether the consumer is storing and committing, not
@@ -163,7 +166,7 @@ func (c *Consumer) buildLoop(ctx context.Context, msgs <-chan kafka.Message, fet
 				}
 			}
 			if cur == nil {
-				cur = &pending{batch: &clickhouse.Batch{}, last: map[int]kafka.Message{}, first: time.Now()}
+				cur = &pending{batch: c.newBatch(), last: map[int]kafka.Message{}, first: time.Now()}
 				timer.Reset(c.cfg.Batch.MaxWait.D())
 			}
 			hdrs = hdrs[:0]
@@ -214,8 +217,22 @@ func (c *Consumer) writeLoop(ctx context.Context, ready <-chan *pending) error {
 			return err
 		}
 		c.commitRetry(wctx, p)
+		p.batch.Reset()
+		select {
+		case c.free <- p.batch:
+		default:
+		}
 	}
 	return nil
+}
+
+func (c *Consumer) newBatch() *clickhouse.Batch {
+	select {
+	case b := <-c.free:
+		return b
+	default:
+		return &clickhouse.Batch{}
+	}
 }
 
 func (c *Consumer) writeRetry(ctx context.Context, p *pending) error {
