@@ -155,7 +155,7 @@ func explain(ctx context.Context, e *env, o explainOptions) (*report, error) {
 	}
 	for _, f := range files {
 		if f.kind == "" {
-			notes = append(notes, fmt.Sprintf("skipped %s: not a log culprit can read (%s)", f.path, f.why))
+			notes = append(notes, fmt.Sprintf("skipped %s: %s", f.path, f.why))
 		} else if f.kind == parser.SourceNginxAccess && f.format != "" && !f.forced {
 			notes = append(notes, fmt.Sprintf("%s read as nginx access log with log_format %q", f.path, abbreviate(f.format, 90)))
 		}

@@ -320,13 +320,29 @@ func sniffAll(files []*inputFile, formats []string, userFormat bool) error {
 			}
 		}
 		if bn == 0 {
-			f.why = "no line recognised"
+			f.why = "no line recognised as a log culprit reads"
 			continue
 		}
 		f.kind = best
 		if best == parser.SourceNginxAccess {
 			f.format = bestFmt
 			f.offset, f.hasOff = timeOffset(lines)
+		}
+	}
+	// An application server's own access log (gunicorn, uWSGI, Express in
+	// combined format) reads like nginx's. Next to a proxy access log that
+	// records upstreams, one that does not is the upstream's view: counting
+	// its 5xx would count the same failures twice.
+	proxy := false
+	for _, f := range files {
+		proxy = proxy || f.kind == parser.SourceNginxAccess && strings.Contains(f.format, "$upstream_addr")
+	}
+	if proxy {
+		for _, f := range files {
+			if f.kind == parser.SourceNginxAccess && !f.forced && !strings.Contains(f.format, "$upstream_") {
+				f.kind = ""
+				f.why = "an access log without upstream fields next to the proxy's: taken as an upstream's own (force with nginx_access=PATH)"
+			}
 		}
 	}
 	return nil
