@@ -77,6 +77,11 @@ func (p *Parser) unwrapOnce(env *envelope) bool {
 		if p.unwrapRFC3164(env) {
 			return true
 		}
+	case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0xC0:
+		// journalctl under a non-English LC_TIME: "avril 16 21:08:50 ...".
+		if p.unwrapLocalSyslog(env) {
+			return true
+		}
 	}
 	return unwrapNamePrefix(env)
 }
@@ -93,6 +98,21 @@ func (env *envelope) setTime(t time.Time) {
 // classic syslog file format and journalctl's short and short-precise.
 func (p *Parser) unwrapRFC3164(env *envelope) bool {
 	t, n, ok := p.syslogTime(env.inner)
+	if !ok {
+		// German months ("Mai", "Okt") fit the English layout.
+		return p.unwrapLocalSyslog(env)
+	}
+	if n >= len(env.inner) || env.inner[n] != ' ' {
+		return false
+	}
+	env.setTime(t)
+	p.hostAndTag(env, env.inner[n+1:], true)
+	return true
+}
+
+// unwrapLocalSyslog is unwrapRFC3164 for a localized month name.
+func (p *Parser) unwrapLocalSyslog(env *envelope) bool {
+	t, n, ok := parseLocalSyslogTime(env.inner, p.now, p.opts.Location)
 	if !ok || n >= len(env.inner) || env.inner[n] != ' ' {
 		return false
 	}

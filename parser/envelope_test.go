@@ -60,6 +60,16 @@ func TestUnwrap_Table(t *testing.T) {
 		// parser/testdata/nginx_error/syslog.log: nginx 1.22.1's own syslog writer, empty host field.
 		{name: "nginx syslog empty host", line: `<189>Nov 25 17:03:32  nginx: 2026/11/25 17:03:32 [notice] 30022#30022: nginx/1.22.1`,
 			inner: "2026/11/25 17:03:32 [notice] 30022#30022: nginx/1.22.1", ts: "2026-11-25T17:03:32Z", program: "nginx"},
+		// journalctl under non-English locales (LC_TIME), as pasted in public reports:
+		// https://github.com/systemd/systemd/issues/32304 (fr, no host: journalctl of a
+		// single-host journal printed without it), https://github.com/rfjakob/earlyoom/issues/269 (fr),
+		// https://github.com/rfjakob/earlyoom/issues/121 (ru).
+		{name: "journalctl fr avril", line: `avril 16 21:08:50 systemd-oomd[93234]: Killed /user.slice/user-1000.slice/user@1000.service/app.slice/app-org.gnome.Terminal.slice/tmux`,
+			inner: "Killed /user.slice/user-1000.slice/user@1000.service/app.slice/app-org.gnome.Terminal.slice/tmux", ts: "2026-04-16T21:08:50Z", program: "systemd-oomd"},
+		{name: "journalctl fr mars", line: `mars 27 18:46:05 user-G3-3779-pro systemd[1]: Started Early OOM Daemon.`,
+			inner: "Started Early OOM Daemon.", ts: "2026-03-27T18:46:05Z", host: "user-G3-3779-pro", program: "systemd"},
+		{name: "journalctl ru", line: `апр 28 01:23:30 PC kernel: Out of memory: Kill process 27541 (bash) score 572 or sacrifice child`,
+			inner: "Out of memory: Kill process 27541 (bash) score 572 or sacrifice child", ts: "2026-04-28T01:23:30Z", host: "PC", program: "kernel"},
 		{name: "rfc3164 without host", line: `Nov 25 14:03:01 kernel[0]: x`, inner: "x", ts: "2026-11-25T14:03:01Z", program: "kernel"},
 		{name: "grep over syslog files", line: `syslog.1:Nov 25 14:03:01 web-1 kernel: x`, inner: "x", ts: "2026-11-25T14:03:01Z", host: "web-1", program: "kernel"},
 		{name: "go log with file:line is not grep", line: `main.go:42: dial tcp 127.0.0.1:5432: connect: connection refused`},

@@ -136,9 +136,10 @@ func classifySystemd(b []byte, ev *Event) {
 			sig := bytes.TrimRight(rest[i+len("with signal "):], ".")
 			ev.Signal = linuxSignalByShortName(bytes.TrimPrefix(sig, []byte("SIG")))
 		}
-	case bytes.HasPrefix(b, []byte("Killed ")) && bytes.Contains(b, []byte(" due to memory ")):
+	case bytes.HasPrefix(b, []byte("Killed /")):
 		// systemd-oomd: "Killed /system.slice/app.service due to memory
-		// pressure for ..." / "... due to memory used (...) / total ...".
+		// pressure for ..." / "... due to memory used (...) / total ...";
+		// pasted lines are often cut after the cgroup path.
 		ev.Class = ClassOOMKill
 		path := b[len("Killed "):]
 		if sp := bytes.IndexByte(path, ' '); sp > 0 {

@@ -6,6 +6,7 @@ package parser
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -154,6 +155,89 @@ func monthIndex(b []byte) int {
 		return 12
 	}
 	return 0
+}
+
+// localMonth maps the month abbreviations journalctl prints under common
+// non-English locales (glibc's %b: fr, de, es, it, pt, ru) to 1..12. Syslog
+// daemons write English; journalctl follows LC_TIME, and users paste that.
+func localMonth(b []byte) int {
+	// glibc writes these in lower case except German; no case folding, so
+	// that this allocates nothing.
+	switch string(bytes.TrimSuffix(b, []byte("."))) {
+	case "janv", "Jän", "ene", "gen", "jan", "янв":
+		return 1
+	case "févr", "fév", "fev", "feb", "фев":
+		return 2
+	case "mars", "Mär", "mar", "мар":
+		return 3
+	case "avril", "avr", "abr", "apr", "апр":
+		return 4
+	case "mai", "Mai", "may", "mag", "мая", "май":
+		return 5
+	case "juin", "jun", "giu", "июн":
+		return 6
+	case "juil", "jul", "lug", "июл":
+		return 7
+	case "août", "ago", "aug", "авг":
+		return 8
+	case "sept", "sep", "set", "сен":
+		return 9
+	case "oct", "Okt", "ott", "out", "окт":
+		return 10
+	case "nov", "ноя":
+		return 11
+	case "déc", "Dez", "dic", "dez", "дек":
+		return 12
+	}
+	return 0
+}
+
+// parseLocalSyslogTime reads a journalctl stamp with a localized month
+// ("avril 16 21:08:50", "апр 28 01:23:30"): the month is a word of its own
+// width, then the day and the time as in English.
+func parseLocalSyslogTime(b []byte, now time.Time, loc *time.Location) (time.Time, int, bool) {
+	sp := bytes.IndexByte(b, ' ')
+	if sp < 2 || sp > 12 {
+		return time.Time{}, 0, false
+	}
+	month := localMonth(b[:sp])
+	if month == 0 {
+		return time.Time{}, 0, false
+	}
+	i := sp + 1
+	if i < len(b) && b[i] == ' ' {
+		i++
+	}
+	day, n := leadingInt(b[i:])
+	if n == 0 || n > 2 || day < 1 || day > 31 || i+n+9 > len(b) || b[i+n] != ' ' {
+		return time.Time{}, 0, false
+	}
+	i += n + 1
+	hour, ok1 := digitsN(b, i, 2)
+	minute, ok2 := digitsN(b, i+3, 2)
+	sec, ok3 := digitsN(b, i+6, 2)
+	if !(ok1 && ok2 && ok3) || b[i+2] != ':' || b[i+5] != ':' || hour > 23 || minute > 59 || sec > 60 {
+		return time.Time{}, 0, false
+	}
+	i += 8
+	nsec := 0
+	if i+1 < len(b) && b[i] == '.' && b[i+1] >= '0' && b[i+1] <= '9' {
+		i++
+		scale := 100000000
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			nsec += int(b[i]-'0') * scale
+			scale /= 10
+			i++
+		}
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	if now.IsZero() {
+		now = time.Now()
+	}
+	t, _ := inferYearBack(now, loc, time.Month(month), int(day), hour, minute, sec, nsec)
+	return t, i, true
 }
 
 // parseSyslogTime reads an RFC 3164 stamp "Mmm dd hh:mm:ss" (day padded with
