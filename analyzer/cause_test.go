@@ -1,0 +1,98 @@
+package analyzer
+
+import (
+	"testing"
+
+	"github.com/culprit-dev/culprit/parser"
+)
+
+// TestEngine_CauseVocabulary: each cause of DESIGN.md's vocabulary is named
+// from the evidence that proves it, and only from that.
+func TestEngine_CauseVocabulary(t *testing.T) {
+	const up = "127.0.0.1:4000"
+	burst := func(class parser.Class, status int, headerTime float64) []Evidence {
+		var evs []Evidence
+		evs = append(evs, listening(0, "api-out.log", ":4000", "api"))
+		for i := 0; i < 20; i++ {
+			s := 30 + float64(i)*0.5
+			cid := int64(1000 + i)
+			if class != "" {
+				evs = append(evs, proxyErr(s, cid, class, up))
+			}
+			evs = append(evs, access(s, up, status, cid, headerTime))
+		}
+		return evs
+	}
+	appEvent := func(sec float64, class parser.Class, mod func(*parser.Event)) Evidence {
+		return upstreamEv(sec, class, "api-out.log", mod)
+	}
+	cases := []struct {
+		name string
+		evs  []Evidence
+		want Cause
+	}{
+		{"dns", burst(parser.ClassUpstreamDNS, 502, parser.Absent), CauseDNSFailure},
+		{"tls", burst(parser.ClassUpstreamTLS, 502, parser.Absent), CauseTLSFailure},
+		{"invalid header", burst(parser.ClassUpstreamInvalid, 502, parser.Absent), CauseInvalidResponse},
+		{"rate limit", burst(parser.ClassRateLimited, 503, parser.Absent), CauseRateLimit},
+		{"fd exhausted", burst(parser.ClassProxyFDExhausted, 502, parser.Absent), CauseProxyExhaustion},
+		{"unreachable", burst(parser.ClassUpstreamUnreachable, 502, parser.Absent), CauseNetworkUnreach},
+		{"refused alone", burst(parser.ClassUpstreamRefused, 502, parser.Absent), CauseBackendDown},
+		{"read timeouts alone", burst(parser.ClassUpstreamReadTimeout, 504, parser.Absent), CauseSlowUpstream},
+		{"EAGAIN alone", burst(parser.ClassUpstreamOverloaded, 502, parser.Absent), CausePoolSaturation},
+		{"app answered, nothing else", burst("", 502, 0.003), CauseUnknown},
+		{"runtime oom", append(burst(parser.ClassUpstreamPrematureClose, 502, parser.Absent),
+			appEvent(29.5, parser.ClassRuntimeOOM, func(ev *parser.Event) {
+				ev.Message = "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory"
+			})), CauseRuntimeOOM},
+		{"pool saturated", append(burst(parser.ClassUpstreamReadTimeout, 504, parser.Absent),
+			appEvent(25, parser.ClassPoolSaturated, func(ev *parser.Event) {
+				ev.Message = "server reached pm.max_children setting (5), consider raising it"
+			})), CausePoolSaturation},
+		{"crash", append(burst(parser.ClassUpstreamRefused, 502, parser.Absent),
+			appEvent(29.9, parser.ClassCrash, func(ev *parser.Event) { ev.Message = "panic: runtime error: index out of range" })), CauseCrash},
+		// A worker timeout does not explain a DNS failure: the proxy's own
+		// proof wins over an unrelated upstream event.
+		{"dns beside a worker timeout", append(burst(parser.ClassUpstreamDNS, 502, parser.Absent),
+			appEvent(29, parser.ClassWorkerTimeout, nil)), CauseDNSFailure},
+		// An event long before the window explains nothing.
+		{"oom kill an hour earlier", append(burst(parser.ClassUpstreamRefused, 502, parser.Absent),
+			oomKill(-3600, "node", 42)), CauseBackendDown},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			sortByTime(c.evs)
+			in := one(t, run(t, Config{}, c.evs))
+			if in.Cause != c.want {
+				t.Errorf("cause %s (%.2f: %s), want %s", in.Cause, in.Confidence, in.Summary, c.want)
+			}
+			if in.Fix == "" || in.Confidence <= 0 || in.Confidence > 1 {
+				t.Errorf("fix %q confidence %.2f", in.Fix, in.Confidence)
+			}
+		})
+	}
+}
+
+// TestEngine_BadInputNeverPanics: events without time, unparsed lines,
+// empty fields and absurd values are counted, not crashed on.
+func TestEngine_BadInputNeverPanics(t *testing.T) {
+	e, _ := New(Config{})
+	for _, ev := range []parser.Event{
+		{},
+		{Kind: parser.KindUnparsed, Reason: "junk"},
+		{Kind: parser.KindRequest, Status: 502},
+		{Kind: parser.KindRequest, Status: 502, Time: at(1), UpstreamAddr: []string{"-", ""}, UpstreamStatus: []int{0}},
+		{Kind: parser.KindRequest, Status: 999, Time: at(1), UpstreamHeaderTime: []float64{1}},
+		{Kind: parser.KindProxyError, Time: at(2), CID: -5},
+		{Kind: parser.KindUpstreamEvent, Time: at(3), Class: parser.ClassOOMKill},
+		{Kind: parser.KindUpstreamEvent, Time: at(-1e9), Class: parser.ClassStart, Upstream: "::::"},
+	} {
+		in := Evidence{Event: ev}
+		e.Add(&in)
+	}
+	e.Flush()
+	e.Drain()
+	if s := e.Stats(); s.NoTime != 2 || s.Unparsed != 1 {
+		t.Errorf("stats %+v", s)
+	}
+}
