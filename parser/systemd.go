@@ -114,7 +114,8 @@ func classifySystemd(b []byte, ev *Event) {
 	case bytes.HasPrefix(b, []byte("A process of this unit has been killed by the OOM killer")) ||
 		(bytes.HasPrefix(b, []byte("systemd-oomd killed ")) && bytes.HasSuffix(b, []byte("in this unit."))):
 		ev.Class = ClassOOMKill
-	case bytes.HasPrefix(b, []byte("Scheduled restart job")) || bytes.Contains(b, []byte("holdoff time over, scheduling restart")):
+	case bytes.HasPrefix(b, []byte("Scheduled restart job")) || bytes.HasSuffix(b, []byte("scheduling restart.")):
+		// "Service has no hold-off time (RestartSec=0), scheduling restart."
 		// Old systemd (< 236): "app.service holdoff time over, scheduling restart."
 		ev.Class = ClassRestart
 		unitBefore(b, " holdoff time over", ev)
@@ -124,7 +125,8 @@ func classifySystemd(b []byte, ev *Event) {
 	case bytes.HasPrefix(b, []byte("Stopped ")) || bytes.HasPrefix(b, []byte("Stopping ")):
 		ev.Class = ClassStop
 		unitAfterVerb(b, ev)
-	case bytes.HasPrefix(b, []byte("Deactivated successfully")):
+	case bytes.HasPrefix(b, []byte("Deactivated successfully")) || bytes.HasPrefix(b, []byte("Succeeded.")):
+		// "Succeeded." is the wording of systemd < 249.
 		ev.Class = ClassStop
 	case bytes.HasPrefix(b, []byte("Killing process ")):
 		// "Killing process 1234 (python3) with signal SIGKILL." while
