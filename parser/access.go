@@ -142,9 +142,18 @@ func (st *accessStep) litAt(line []byte, i int) bool {
 // CompileAccessFormat compiles an nginx log_format string (without
 // "log_format name"), optionally starting with escape=default|json|none.
 // Variables are $name or ${name}; everything else is literal text.
+//
+// The directive as written in nginx.conf is accepted too, since that is what
+// people copy: `log_format main escape=json '...' '...';` (with or without
+// "log_format name" and the semicolon), the quoted pieces concatenated.
 func CompileAccessFormat(format string) (*AccessFormat, error) {
 	f := &AccessFormat{format: format}
 	s := strings.TrimSpace(format)
+	if conf, ok := accessConfigForm(s); ok {
+		s = conf
+	} else if strings.HasPrefix(s, "log_format ") {
+		return nil, errors.New("log_format directive not understood: want log_format NAME [escape=MODE] 'format' ...;")
+	}
 	if rest, ok := strings.CutPrefix(s, "escape="); ok {
 		mode, after, _ := strings.Cut(rest, " ")
 		switch mode {
@@ -248,6 +257,72 @@ func CompileAccessFormat(format string) (*AccessFormat, error) {
 		st.fast = (st.scan == scanToLiteral || st.scan == scanList) && (isAccessList(st.v) || st.v == avRequestTime)
 	}
 	return f, nil
+}
+
+// accessConfigForm reads the log_format directive as nginx.conf spells it:
+// [log_format NAME] [escape=MODE] 'piece' 'piece' ... [;]. It returns the
+// format as CompileAccessFormat takes it ("escape=MODE " + the pieces
+// concatenated), or false when s is not in that form. A format that is
+// itself quoted text is recognised only with single quotes or after
+// "log_format", the forms configurations use.
+func accessConfigForm(s string) (string, bool) {
+	s = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), ";"))
+	directive := false
+	if rest, ok := strings.CutPrefix(s, "log_format"); ok && rest != "" && (rest[0] == ' ' || rest[0] == '\t' || rest[0] == '\n') {
+		rest = strings.TrimLeft(rest, " \t\n")
+		i := strings.IndexAny(rest, " \t\n")
+		if i < 0 {
+			return "", false
+		}
+		s, directive = strings.TrimLeft(rest[i:], " \t\n"), true
+	}
+	esc := ""
+	if strings.HasPrefix(s, "escape=") {
+		i := strings.IndexAny(s, " \t\n")
+		if i < 0 {
+			return "", false
+		}
+		esc, s = s[:i]+" ", strings.TrimLeft(s[i:], " \t\n")
+	}
+	if s == "" || !(s[0] == '\'' || directive && s[0] == '"') {
+		return "", false
+	}
+	var out strings.Builder
+	out.WriteString(esc)
+	for s != "" {
+		q := s[0]
+		if q != '\'' && q != '"' {
+			return "", false
+		}
+		i := 1
+		for ; i < len(s) && s[i] != q; i++ {
+			c := s[i]
+			if c == '\\' && i+1 < len(s) {
+				// nginx's config parser: \t \r \n, and a backslash
+				// before a quote or a backslash keeps that character.
+				i++
+				switch s[i] {
+				case 't':
+					c = '\t'
+				case 'r':
+					c = '\r'
+				case 'n':
+					c = '\n'
+				case '"', '\'', '\\':
+					c = s[i]
+				default:
+					out.WriteByte('\\')
+					c = s[i]
+				}
+			}
+			out.WriteByte(c)
+		}
+		if i >= len(s) {
+			return "", false // unclosed quote
+		}
+		s = strings.TrimLeft(s[i+1:], " \t\n")
+	}
+	return out.String(), true
 }
 
 func isVarNameByte(c byte) bool {

@@ -612,3 +612,32 @@ func TestAccess_ParserAuto(t *testing.T) {
 		}
 	}
 }
+
+// The directive as it stands in nginx.conf, copied whole, compiles to the
+// same steps as the bare format string. The first is the "main" format of
+// the nginx.org packages' /etc/nginx/nginx.conf.
+func TestCompileAccessFormat_ConfigForm(t *testing.T) {
+	cases := []struct{ conf, bare string }{
+		{`log_format  main  '$remote_addr - $remote_user [$time_local] "$request" '
+                      '$status $body_bytes_sent "$http_referer" '
+                      '"$http_user_agent" "$http_x_forwarded_for"';`,
+			`$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$http_x_forwarded_for"`},
+		{`log_format json escape=json '{"time":"$time_iso8601",' '"status":$status}';`, `escape=json {"time":"$time_iso8601","status":$status}`},
+		{`'$remote_addr \'$request\''`, `$remote_addr '$request'`},
+		{`log_format x "$status \"$request\"";`, `$status "$request"`},
+	}
+	for _, c := range cases {
+		a, b := mustCompile(t, c.conf), mustCompile(t, c.bare)
+		if a.escape != b.escape || !bytes.Equal(a.prefix, b.prefix) || !reflect.DeepEqual(a.steps, b.steps) {
+			t.Errorf("%s\ncompiles to %q %+v\nwant %q %+v", c.conf, a.prefix, a.steps, b.prefix, b.steps)
+		}
+	}
+	// Quoted text that is not the directive stays a literal format.
+	f := mustCompile(t, `"$request" $status`)
+	if string(f.prefix) != `"` || len(f.steps) != 2 {
+		t.Errorf(`"$request" $status: prefix %q, %d steps`, f.prefix, len(f.steps))
+	}
+	if _, err := CompileAccessFormat(`log_format main '$status`); err == nil {
+		t.Error("unclosed quote accepted")
+	}
+}
