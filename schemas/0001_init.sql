@@ -58,7 +58,8 @@ CREATE TABLE IF NOT EXISTS {{.DB}}.{{table "proxy_errors"}} {{.OnCluster}}
     source      LowCardinality(String),
     class       LowCardinality(String),
     level       LowCardinality(String),
-    upstream    String,
+    upstream    LowCardinality(String),
+    upstream_url String,
     pid         Int32,
     tid         Int32,
     cid         Int64,
@@ -78,7 +79,7 @@ CREATE TABLE IF NOT EXISTS {{.DB}}.{{table "proxy_errors"}} {{.OnCluster}}
 )
 ENGINE = {{engine "ReplacingMergeTree" "proxy_errors"}}
 PARTITION BY toDate(time)
-ORDER BY (service, class, time, file_id, line_offset)
+ORDER BY (service, upstream, class, time, file_id, line_offset)
 SETTINGS index_granularity = 8192;
 
 {{distributed "proxy_errors" "cityHash64(file_id, line_offset)"}}
@@ -145,25 +146,29 @@ SETTINGS index_granularity = 8192;
 -- ReplacingMergeTree only replaces rows within one partition.
 CREATE TABLE IF NOT EXISTS {{.DB}}.{{table "incidents"}} {{.OnCluster}}
 (
-    incident_id       String,
-    version           UInt64,
-    service           LowCardinality(String),
-    upstream          String,
-    state             LowCardinality(String),
-    cause             LowCardinality(String),
-    confidence        Float32,
-    start_time        DateTime('UTC'),
-    start_ms          UInt16,
-    end_time          DateTime('UTC'),
-    end_ms            UInt16,
-    requests_affected UInt64,
-    statuses          Array(UInt16),
-    status_counts     Array(UInt64),
-    classes           Array(String),
-    hosts             Array(String),
-    summary           String,
-    fix               String,
-    updated_at        DateTime('UTC')
+    incident_id             String,
+    version                 UInt64,
+    service                 LowCardinality(String),
+    upstream                String,
+    server                  String,
+    state                   LowCardinality(String),
+    cause                   LowCardinality(String),
+    confidence              Float32,
+    dependency              String,
+    start_time              DateTime('UTC'),
+    start_ms                UInt16,
+    end_time                DateTime('UTC'),
+    end_ms                  UInt16,
+    requests_affected       UInt64,
+    statuses                Array(UInt16),
+    status_counts           Array(UInt64),
+    classes                 Array(String),
+    class_counts            Array(UInt64),
+    contributing            Array(String),
+    contributing_confidence Array(Float32),
+    summary                 String,
+    fix                     String,
+    updated_at              DateTime('UTC')
 )
 ENGINE = {{engine "ReplacingMergeTree" "incidents" "version"}}
 ORDER BY (incident_id)
@@ -171,29 +176,24 @@ SETTINGS index_granularity = 1024;
 
 {{distributed "incidents" "cityHash64(incident_id)"}}
 
--- The lines an incident rests on. A revision rewrites its evidence with the
--- incident's new version; readers keep the rows whose version equals the
--- incident's latest (see docs/clickhouse.md).
+-- The lines an incident rests on, rewritten with every version of the
+-- incident (seq orders them within a version). Older versions' rows stay as
+-- the incident's history; readers join on the incident's latest version.
 CREATE TABLE IF NOT EXISTS {{.DB}}.{{table "incident_evidence"}} {{.OnCluster}}
 (
     incident_id String,
     version     UInt64,
+    seq         UInt16,
     role        LowCardinality(String),
-    kind        LowCardinality(String),
     class       LowCardinality(String),
     time        DateTime('UTC'),
     time_ms     UInt16,
     hostname    LowCardinality(String),
     source      LowCardinality(String),
-    path        String,
-    file_id     String,
-    line_offset UInt64,
-    weight      Float32,
-    note        String,
     line        String
 )
-ENGINE = {{engine "ReplacingMergeTree" "incident_evidence" "version"}}
-ORDER BY (incident_id, file_id, line_offset)
+ENGINE = {{engine "ReplacingMergeTree" "incident_evidence"}}
+ORDER BY (incident_id, version, seq)
 SETTINGS index_granularity = 1024;
 
 {{distributed "incident_evidence" "cityHash64(incident_id)"}}

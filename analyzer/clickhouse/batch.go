@@ -1,6 +1,7 @@
 package clickhouse
 
 import (
+	"strings"
 	"time"
 
 	"github.com/culprit-dev/culprit/parser"
@@ -110,7 +111,8 @@ func (b *Batch) Add(ev *parser.Event, o *Origin) {
 		c.source = append(c.source, string(ev.Source))
 		c.class = append(c.class, string(ev.Class))
 		c.level = append(c.level, ev.Level)
-		c.upstream = append(c.upstream, ev.Upstream)
+		c.upstream = append(c.upstream, upstreamAddr(ev.Upstream))
+		c.upstreamURL = append(c.upstreamURL, ev.Upstream)
 		c.pid = append(c.pid, clampI32(ev.PID))
 		c.tid = append(c.tid, clampI32(ev.TID))
 		c.cid = append(c.cid, ev.CID)
@@ -180,6 +182,26 @@ func (b *Batch) AddUnparsed(line []byte, reason string, o *Origin) {
 	var ev parser.Event
 	ev.Unparsed("", line, reason)
 	b.Add(&ev, o)
+}
+
+// upstreamAddr reduces nginx's error-log upstream ("http://10.0.0.1:8080/x",
+// "fastcgi://unix:/run/php.sock:", "10.0.0.1:80") to the address form of the
+// access log's $upstream_addr, so errors and requests group by one key.
+func upstreamAddr(u string) string {
+	if i := strings.Index(u, "://"); i >= 0 {
+		u = u[i+3:]
+	}
+	if strings.HasPrefix(u, "unix:") {
+		// unix:/path/to.sock:/uri: the socket path ends at the next colon.
+		if j := strings.IndexByte(u[5:], ':'); j >= 0 {
+			return u[:5+j]
+		}
+		return u
+	}
+	if j := strings.IndexByte(u, '/'); j >= 0 {
+		u = u[:j]
+	}
+	return u
 }
 
 // appendReuse appends a copy of v to an array column, reusing the inner
@@ -284,7 +306,7 @@ type proxyErrorCols struct {
 	time                                    []time.Time
 	timeMS                                  []uint16
 	service, hostname, source, class, level []string
-	upstream                                []string
+	upstream, upstreamURL                   []string
 	pid, tid                                []int32
 	cid                                     []int64
 	errno                                   []int32
@@ -295,12 +317,12 @@ type proxyErrorCols struct {
 }
 
 var proxyErrorColumns = []string{"time", "time_ms", "service", "hostname", "source", "class", "level", "upstream",
-	"pid", "tid", "cid", "errno", "client", "server", "request", "host", "referrer", "zone", "message", "incident_id",
+	"upstream_url", "pid", "tid", "cid", "errno", "client", "server", "request", "host", "referrer", "zone", "message", "incident_id",
 	"path", "file_id", "line_offset", "read_time"}
 
 func (c *proxyErrorCols) columns() []any {
 	return []any{c.time, c.timeMS, c.service, c.hostname, c.source, c.class, c.level, c.upstream,
-		c.pid, c.tid, c.cid, c.errno, c.client, c.server, c.request, c.host, c.referrer, c.zone, c.message, c.incidentID,
+		c.upstreamURL, c.pid, c.tid, c.cid, c.errno, c.client, c.server, c.request, c.host, c.referrer, c.zone, c.message, c.incidentID,
 		c.path, c.fileID, c.lineOffset, c.readTime}
 }
 
@@ -313,6 +335,7 @@ func (c *proxyErrorCols) reset() {
 	c.class = c.class[:0]
 	c.level = c.level[:0]
 	c.upstream = c.upstream[:0]
+	c.upstreamURL = c.upstreamURL[:0]
 	c.pid = c.pid[:0]
 	c.tid = c.tid[:0]
 	c.cid = c.cid[:0]

@@ -196,8 +196,8 @@ func TestStore_AllKinds(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range []struct{ q, want string }{
-		{"SELECT concat(class, ' ', toString(errno), ' ', toString(time_ms), ' ', upstream, ' ', host, ' ', hostname) FROM " + db + ".proxy_errors",
-			"upstream_refused 111 158 http://127.0.0.1:18411/api localhost app-3"},
+		{"SELECT concat(class, ' ', toString(errno), ' ', toString(time_ms), ' ', upstream, ' ', upstream_url, ' ', host, ' ', hostname) FROM " + db + ".proxy_errors",
+			"upstream_refused 111 158 127.0.0.1:18411 http://127.0.0.1:18411/api localhost app-3"},
 		{"SELECT concat(class, ' ', process, ' ', toString(memory_kb), ' ', toString(exit_code)) FROM " + db + ".upstream_events",
 			"oom_kill node /tmp/scena 151234 -1"},
 		{"SELECT concat(reason, ' ', toString(truncated), ' ', toString(length(line))) FROM " + db + ".unparsed",
@@ -242,6 +242,22 @@ func TestStore_ColumnsMatchSchema(t *testing.T) {
 		sort.Strings(ours)
 		if strings.Join(live, ",") != strings.Join(ours, ",") {
 			t.Errorf("%s: schema has %v, Store writes %v", table, live, ours)
+		}
+	}
+}
+
+func TestUpstreamAddr(t *testing.T) {
+	for in, want := range map[string]string{
+		"http://127.0.0.1:18411/api/items":         "127.0.0.1:18411",
+		"fastcgi://unix:/run/php/php8.2-fpm.sock:": "unix:/run/php/php8.2-fpm.sock",
+		"http://unix:/tmp/app.sock:/x":             "unix:/tmp/app.sock",
+		"https://backend.internal:8443/":           "backend.internal:8443",
+		"10.0.0.1:80":                              "10.0.0.1:80",
+		"":                                         "",
+		"uwsgi://127.0.0.1:3031":                   "127.0.0.1:3031",
+	} {
+		if got := upstreamAddr(in); got != want {
+			t.Errorf("upstreamAddr(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
