@@ -110,8 +110,16 @@ func (p *Parser) Parse(line []byte, ev *Event) {
 	if ev.Time.IsZero() && !env.time.IsZero() {
 		ev.Time = env.time
 	}
+	// Source parsers start from a clean event, so what the envelope knew is
+	// applied afterwards, never over what the line itself said.
 	if ev.Hostname == "" {
 		ev.Hostname = env.hostname
+	}
+	if ev.Unit == "" {
+		ev.Unit = env.unit
+	}
+	if ev.Container == "" {
+		ev.Container = env.container
 	}
 	if ev.Time.IsZero() {
 		// Every event must be placeable in time; the analyzer fills the

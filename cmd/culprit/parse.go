@@ -20,7 +20,7 @@ func runParse(ctx context.Context, e *env, args []string) error {
 	source := fs.String("source", "auto", "source kind of every line, or auto to detect per line ("+sourceNames()+")")
 	logFormat := fs.String("log-format", "", "nginx log_format string of the access log (default: combined)")
 	tz := fs.String("tz", "UTC", "IANA zone of timestamps that carry none (nginx error log, syslog, ...)")
-	bootTime := fs.String("boot-time", "", "RFC 3339 boot time for /dev/kmsg and raw dmesg timestamps")
+	bootTime := fs.String("boot-time", "", "boot time for /dev/kmsg and raw dmesg timestamps: RFC 3339, or \"host\" for this machine's (/proc/stat btime)")
 	stats := fs.Bool("stats", false, "print counts per source, kind and class instead of events")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
@@ -84,7 +84,13 @@ func parserOptions(source, logFormat, tz, bootTime string) (parser.Options, erro
 		return opts, fmt.Errorf("--tz %q: %v", tz, err)
 	}
 	opts.Location = loc
-	if bootTime != "" {
+	if bootTime == "host" {
+		bt, err := parser.BootTimeFromProc()
+		if err != nil {
+			return opts, fmt.Errorf("--boot-time host: %v", err)
+		}
+		opts.BootTime = bt
+	} else if bootTime != "" {
 		bt, err := time.Parse(time.RFC3339Nano, bootTime)
 		if err != nil {
 			return opts, fmt.Errorf("--boot-time %q: want RFC 3339: %v", bootTime, err)
