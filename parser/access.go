@@ -26,8 +26,9 @@ import (
 // values into \x22 and \x5C (escape=json into \" and \\), so a quoted
 // variable can never contain its closing quote and the first occurrence is
 // the right one. Three cases need more than that and get their own scanner:
-//   - the format's last literal must end the line (so a value that is not
-//     escaped, escape=none, may still contain it);
+//   - the format's last literal must end the line, unless it is a quote and
+//     values are escaped (then text after it, fields appended to the user's
+//     format, is ignored: "combined" reads "combined + extras" lines);
 //   - $time_local contains a space: it is 26 bytes wide;
 //   - $upstream_* values contain ", " and " : " (one value per upstream tried,
 //     groups separated by " : "): when such a variable is followed by a space
@@ -412,6 +413,12 @@ func (f *AccessFormat) Parse(line []byte, loc *time.Location, ev *Event) error {
 	for len(line) > 0 && (line[len(line)-1] == '\n' || line[len(line)-1] == '\r') {
 		line = line[:len(line)-1]
 	}
+	// Pasted lines often come indented; nginx never indents them itself.
+	if len(f.prefix) == 0 || f.prefix[0] != ' ' && f.prefix[0] != '\t' {
+		for len(line) > 0 && (line[0] == ' ' || line[0] == '\t') {
+			line = line[1:]
+		}
+	}
 	if len(line) == 0 {
 		return errors.New("empty line")
 	}
@@ -491,6 +498,20 @@ func (f *AccessFormat) parseSteps(line []byte, loc *time.Location, ev *Event) er
 		case scanRest:
 			end = len(line)
 		case scanSuffix:
+			if f.escape != escapeNone && st.lit[0] == '"' {
+				// An escaped value cannot hold the closing quote, so the
+				// first one ends it. Fields logged after the format's
+				// last one (combined read from "combined + extras", as
+				// nginx.org's "main" format is) are ignored.
+				end = f.indexLit(line, pos, st)
+				if end < 0 {
+					return fmt.Errorf("%s: expected %q after it, not found in the rest of the line %q (truncated?)", st.name, st.lit, accessQuoteMax(line[pos:]))
+				}
+				if after := end + len(st.lit); after < len(line) && line[after] != ' ' {
+					return fmt.Errorf("%s: unexpected %q after the format's last field", st.name, accessQuoteMax(line[after:]))
+				}
+				break
+			}
 			if len(line)-pos < len(st.lit) || !bytes.HasSuffix(line, st.lit) {
 				return fmt.Errorf("%s: the line should end with %q after it but does not (truncated?)", st.name, st.lit)
 			}
