@@ -2,10 +2,17 @@
 # pm2-oom: a Node app under PM2, inside a cgroup v1 memory cgroup, OOM-killed by the
 # real kernel when a request makes it allocate; PM2 restarts it; nginx answers 502
 # (premature close for the requests in flight, refused while the app is down).
-NAME=pm2-oom
+# pm2-oom-ny runs this script with SCN_TZ=America/New_York (its own name, ports, cgroup).
+NAME=${SCN_NAME:-pm2-oom}
 source "$(dirname "$0")/../common/lib.sh"
-NGX=18410 APP=18411
-CG=/sys/fs/cgroup/memory/culprit-scn-oom
+NGX=${SCN_NGX:-18410} APP=$((NGX + 1))
+CGNAME=${SCN_CGROUP:-culprit-scn-oom}
+CG=/sys/fs/cgroup/memory/$CGNAME
+TZ_NOTE="the machine is UTC"
+if [ -n "${SCN_TZ:-}" ]; then
+  export TZ=$SCN_TZ  # the whole host's local time: nginx, PM2, dmesg
+  TZ_NOTE="all processes (nginx, PM2, the app, dmesg) ran with TZ=$SCN_TZ: access.log and kern.log carry the offset, error.log and PM2's time: true prefixes are local time without zone"
+fi
 LIMIT_MB=${LIMIT_MB:-160}
 
 npm_deps
@@ -72,16 +79,16 @@ nginx_stop
 
 # Only the kernel lines of this scenario's kill: the blocks that name our cgroup,
 # from "invoked oom-killer" to the reaper line, within the run's window.
-dmesg --time-format iso | $PY "$COMMON/oomblocks.py" --since "$DMESG_FROM" --cgroup /culprit-scn-oom >"$WORK/kern.log"
+dmesg --time-format iso | $PY "$COMMON/oomblocks.py" --since "$DMESG_FROM" --cgroup /$CGNAME >"$WORK/kern.log"
 [ -s "$WORK/kern.log" ] || { log "no OOM kill in dmesg"; exit 1; }
 cp "$PM2_HOME/pm2.log" "$WORK/pm2.log"
 
 cat >"$WORK/README.in" <<MD
-# pm2-oom
+# $NAME
 
 A Node HTTP app (\`app.js\`, name \`shop-api\`) runs under PM2 $(node -p "require('$NPM_DIR/node_modules/pm2/package.json').version") (fork mode,
 \`time: true\`, \`restart_delay: 1000\`) whose daemon was started inside the cgroup v1 memory cgroup
-\`/culprit-scn-oom\` limited to $LIMIT_MB MiB. nginx proxies \`127.0.0.1:$NGX\` to \`127.0.0.1:$APP\`.
+\`/$CGNAME\` limited to $LIMIT_MB MiB. nginx proxies \`127.0.0.1:$NGX\` to \`127.0.0.1:$APP\`.
 A steady load of 10 requests/s runs for 40 s; 15 s in, one request to \`/api/report\` makes the app
 allocate 32 MiB per tick until the real kernel OOM-kills it. PM2 restarts it; the app warms up for 3 s
 before listening again. nginx answers 502: "upstream prematurely closed connection" for the requests in
@@ -91,10 +98,13 @@ Files: \`access.log\`, \`error.log\` (nginx), \`pm2.log\` (PM2 daemon log, \$PM2
 \`shop-api-out.log\` / \`shop-api-error.log\` (the app's stdout/stderr as PM2 wrote them, \`time: true\`),
 \`kern.log\` (\`dmesg --time-format iso\`, only the blocks of this kill).
 
-Regenerate: \`sudo scripts/scenarios/pm2-oom/run.sh\` (root: cgroup and dmesg).
+Time zone: $TZ_NOTE.
+
+Regenerate: \`sudo scripts/scenarios/$NAME/run.sh\` (root: cgroup and dmesg).
 MD
 finish --copy access.log --copy error.log --copy pm2.log --copy shop-api-out.log --copy shop-api-error.log --copy kern.log \
   --incident "upstream=127.0.0.1:$APP;cause=oom_kill;match=ua~^127\\.0\\.0\\.1:$APP" \
   --description "Node app under PM2 OOM-killed by the kernel (memory cgroup), restarted by PM2; nginx 502 until it listens again" \
-  --notes "kern.log is dmesg --time-format iso (wall clock computed by dmesg from boot time + monotonic). The killed process is the PM2-forked node app; the PM2 daemon stays in the same cgroup and survives." \
+  --tz "${SCN_TZ:-UTC}" \
+  --notes "Time zone: $TZ_NOTE. kern.log is dmesg --time-format iso (wall clock computed by dmesg from boot time + monotonic). The killed process is the PM2-forked node app; the PM2 daemon stays in the same cgroup and survives." \
   --readme "$WORK/README.in"
