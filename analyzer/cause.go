@@ -346,7 +346,7 @@ func (e *Engine) evaluate(inc *incident) Incident {
 		}
 		mw := matchWeight(e.inv.service(ev, it.origin), svc)
 		vs := upstreamVotes(ev)
-		if len(vs) > 0 && mw > .5 && len(marks) < 100 {
+		if len(vs) > 0 && mw > .5 && len(marks) < 40 {
 			marks = append(marks, evidenceLine(it))
 		}
 		for _, v := range vs {

@@ -43,6 +43,7 @@ type Engine struct {
 	unkeyed  []*reqRec              // 5xx with no upstream, waiting for their error line
 	buf      []*item                // upstream events and proxy errors, arrival order
 	dirty    map[*incident]bool
+	ready    map[*incident]Incident // evaluated, waiting for Drain
 	nextStat Stats
 	owned    bool // the evidence being added belongs to the engine
 }
@@ -123,6 +124,7 @@ func New(cfg Config) (*Engine, error) {
 		errs:  newJoinIndex[*item](),
 		reqs:  newJoinIndex[*reqRec](),
 		dirty: map[*incident]bool{},
+		ready: map[*incident]Incident{},
 	}, nil
 }
 
@@ -490,6 +492,7 @@ func (e *Engine) merge(a, b *incident) {
 	b.merged = a
 	b.dropped = true
 	delete(e.dirty, b)
+	delete(e.ready, b)
 	incs := e.keys[a.key]
 	e.keys[a.key] = slices.DeleteFunc(incs, func(x *incident) bool { return x == b })
 	e.touch(a)
@@ -598,6 +601,7 @@ func (e *Engine) sweep(final bool) {
 	if final {
 		return
 	}
+	e.prepare(false)
 	// The evidence window: items arrive roughly in time order, so trimming
 	// the front is enough to bound it (MaxBuffered caps the rest).
 	n := 0
@@ -617,13 +621,32 @@ func (e *Engine) sweep(final bool) {
 // its version bumped: closed incidents (and open ones too with EmitOpen),
 // ordered by start. Bursts smaller than MinRequests are not incidents.
 func (e *Engine) Drain() []Incident {
-	var out []Incident
+	e.prepare(e.cfg.EmitOpen)
+	out := make([]Incident, 0, len(e.ready))
+	for _, snap := range e.ready {
+		out = append(out, snap)
+	}
+	clear(e.ready)
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].Start.Equal(out[j].Start) {
+			return out[i].Start.Before(out[j].Start)
+		}
+		return out[i].Upstream+out[i].Server < out[j].Upstream+out[j].Server
+	})
+	return out
+}
+
+// prepare evaluates the changed incidents (closed ones, and open ones when
+// asked) while their evidence window is in memory, and queues the snapshots
+// for Drain. The sweep calls it as incidents close, so the window can be
+// trimmed however rarely the caller drains.
+func (e *Engine) prepare(open bool) {
 	for inc := range e.dirty {
 		if inc.merged != nil {
 			delete(e.dirty, inc)
 			continue
 		}
-		if !inc.closed && !e.cfg.EmitOpen {
+		if !inc.closed && !open {
 			continue
 		}
 		delete(e.dirty, inc)
@@ -638,15 +661,8 @@ func (e *Engine) Drain() []Incident {
 		inc.lastSig = sig
 		inc.version++
 		snap.Version = inc.version
-		out = append(out, snap)
+		e.ready[inc] = snap
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].Start.Equal(out[j].Start) {
-			return out[i].Start.Before(out[j].Start)
-		}
-		return out[i].Upstream+out[i].Server < out[j].Upstream+out[j].Server
-	})
-	return out
 }
 
 // signature is what makes two snapshots of an incident different.

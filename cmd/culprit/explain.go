@@ -161,7 +161,7 @@ func explain(ctx context.Context, e *env, o explainOptions) (*report, error) {
 		}
 	}
 
-	res, err := correlate(ctx, e, files, cfg, loc, boot, o.progress)
+	res, err := correlate(ctx, e, files, cfg, loc, boot, o.progress, o.html != "")
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +172,7 @@ func explain(ctx context.Context, e *env, o explainOptions) (*report, error) {
 			_, cur := time.Now().In(loc).Zone()
 			loc = fixedZone(cur - int(shift/time.Second))
 			notes = append(notes, fmt.Sprintf("corrected: zone-less times are %s (%d requests in both logs were %v apart)", loc, pairs, -shift))
-			res, err = correlate(ctx, e, files, cfg, loc, boot, o.progress)
+			res, err = correlate(ctx, e, files, cfg, loc, boot, o.progress, o.html != "")
 			if err != nil {
 				return nil, err
 			}

@@ -52,7 +52,7 @@ type corrResult struct {
 }
 
 func correlate(ctx context.Context, e *env, files []*inputFile, cfg analyzer.Config, loc *time.Location,
-	boot time.Time, progressMode string) (*corrResult, error) {
+	boot time.Time, progressMode string, charts bool) (*corrResult, error) {
 	eng, err := analyzer.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("explain: %w", err)
@@ -113,6 +113,9 @@ func correlate(ctx context.Context, e *env, files []*inputFile, cfg analyzer.Con
 	found := map[string]analyzer.Incident{}
 	collect := func() {
 		for _, in := range eng.Drain() {
+			if !charts { // only the HTML report draws them
+				in.Timeline, in.Marks = nil, nil
+			}
 			found[in.ID] = in
 		}
 	}
