@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# scripts/bench/shipper.sh: `culprit ship` against rsyslog's imfile -> omkafka,
+# side by side in one run, on the same nginx access log and the same local
+# broker (scripts/kafka.sh, 127.0.0.1:19092), both with acks=all and lz4.
+#
+# The corpus is real nginx output (scripts/corpus/gen.sh: nginx under wrk),
+# repeated until it holds LINES lines (default 2,000,000). Each shipper
+# starts on the complete file; the clock runs from its start until the
+# topic's end offsets add up to LINES (read with kcat -Q). CPU is the
+# process's user+system time and RSS its peak (VmHWM), from /proc.
+#
+# usage: scripts/bench/shipper.sh   (LINES=..., CORPUS=access.log to reuse one)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+lines=${LINES:-2000000}
+work=${WORK:-/tmp/culprit-bench-ship}
+broker=127.0.0.1:19092
+metrics=127.0.0.1:18602
+mkdir -p "$work"
+
+./scripts/kafka.sh up >/dev/null
+bin=${CULPRIT_BIN:-bin/culprit}
+[ -x "$bin" ] || go build -o "$bin" ./cmd/culprit
+command -v kcat >/dev/null || { echo "kcat missing (scripts/deps.sh)" >&2; exit 1; }
+
+# The corpus: real nginx lines, repeated to size.
+src=${CORPUS:-$work/corpus/access.log}
+if [ ! -s "$src" ]; then
+  DURATION=${DURATION:-10s} ./scripts/corpus/gen.sh "$work/corpus" >&2
+fi
+file=$work/bench.log
+if [ ! -s "$file" ] || [ "$(wc -l <"$file")" -ne "$lines" ]; then
+  : >"$file.tmp"
+  while [ "$(wc -l <"$file.tmp")" -lt "$lines" ]; do cat "$src" >>"$file.tmp"; done
+  head -n "$lines" "$file.tmp" >"$file"
+  rm -f "$file.tmp"
+fi
+bytes=$(stat -c %s "$file")
+
+# topic_end TOPIC: sum of the end offsets of its partitions.
+topic_end() {
+  local args=() p
+  for p in 0 1 2 3 4 5; do args+=(-t "$1:$p:-1"); done
+  kcat -Q -b "$broker" "${args[@]}" 2>/dev/null | awk '{s += $4} END {print s + 0}'
+}
+
+# measure NAME PID TOPIC: waits until TOPIC holds all lines, prints a row.
+measure() {
+  local name=$1 pid=$2 topic=$3 t0=$4 n=0
+  local deadline=$((SECONDS + 300))
+  while :; do
+    n=$(topic_end "$topic")
+    [ "$n" -ge "$lines" ] && break
+    if ! kill -0 "$pid" 2>/dev/null; then echo "$name exited early" >&2; return 1; fi
+    if [ $SECONDS -ge $deadline ]; then echo "$name: only $n of $lines lines after 300 s" >&2; break; fi
+    sleep 0.1
+  done
+  local t1; t1=$(date +%s.%N)
+  local tck; tck=$(getconf CLK_TCK)
+  local cpu; cpu=$(awk -v t="$tck" '{print ($14 + $15) / t}' "/proc/$pid/stat")
+  local rss; rss=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
+  awk -v name="$name" -v n="$n" -v b="$bytes" -v l="$lines" -v t0="$t0" -v t1="$t1" -v cpu="$cpu" -v rss="$rss" 'BEGIN {
+    s = t1 - t0
+    printf "%-22s %10.0f %8.1f %12.2f %10.1f %9d\n", name, l / s, b / s / 1e6, cpu / (l / 1e6), rss / 1024, n
+  }'
+}
+
+echo "file: $file ($lines lines, $((bytes / 1000000)) MB); broker $broker; acks=all, lz4"
+printf "%-22s %10s %8s %12s %10s %9s\n" shipper "lines/s" "MB/s" "CPU s/Mline" "peakRSS MB" "in Kafka"
+
+# --- culprit ship
+stamp=$(date +%s%N)
+ctopic=bench.ship.culprit.$stamp
+rm -rf "$work/culprit-state"
+cat >"$work/ship.yaml" <<EOC
+host: bench
+registry: $work/culprit-state/registry.json
+metrics: $metrics
+kafka:
+  brokers: [$broker]
+  topic: $ctopic
+  compression: lz4
+  acks: all
+${KAFKA_EXTRA:-}
+sources:
+  - name: access
+    kind: nginx_access
+    paths: [$file]
+EOC
+# Create the topic first so neither shipper pays for auto-creation.
+echo warmup | kcat -P -b "$broker" -t "$ctopic" -k x 2>/dev/null
+lines=$((lines + 1))
+t0=$(date +%s.%N)
+"$bin" ship --config "$work/ship.yaml" 2>"$work/culprit.log" &
+cpid=$!
+measure "culprit ship" "$cpid" "$ctopic" "$t0" || true
+kill -TERM "$cpid"; wait "$cpid" 2>/dev/null || true
+lines=$((lines - 1))
+
+[ -n "${SKIP_RSYSLOG:-}" ] && exit 0
+# --- rsyslog imfile -> omkafka, a private instance
+rtopic=bench.ship.rsyslog.$stamp
+rw=$work/rsyslog
+rm -rf "$rw"; mkdir -p "$rw/work"
+cat >"$rw/rsyslog.conf" <<EOC
+global(workDirectory="$rw/work" maxMessageSize="64k")
+module(load="imfile" mode="inotify")
+module(load="omkafka")
+template(name="raw" type="string" string="%msg%")
+input(type="imfile" file="$file" tag="access" ruleset="kafka" addMetadata="off")
+ruleset(name="kafka" queue.type="LinkedList" queue.size="200000" queue.dequeueBatchSize="4096") {
+  action(type="omkafka" broker=["$broker"] topic="$rtopic" template="raw"
+         confParam=["compression.codec=lz4", "request.required.acks=-1", "queue.buffering.max.ms=20",
+                    "batch.num.messages=10000", "queue.buffering.max.messages=200000"])
+}
+EOC
+echo warmup | kcat -P -b "$broker" -t "$rtopic" -k x 2>/dev/null
+lines=$((lines + 1))
+t0=$(date +%s.%N)
+rsyslogd -n -f "$rw/rsyslog.conf" -i "$rw/rsyslogd.pid" 2>"$rw/rsyslog.log" &
+rpid=$!
+measure "rsyslog imfile+omkafka" "$rpid" "$rtopic" "$t0" || true
+kill -TERM "$rpid"; wait "$rpid" 2>/dev/null || true
+echo "targets (issue 4): culprit >= 2x rsyslog lines/s at <= its CPU per line, >= 300 k lines/s, RSS < 50 MB"
