@@ -898,7 +898,9 @@ func (f *AccessFormat) assign(v accessVar, val []byte, esc accessEscape, loc *ti
 		// An address: nothing nginx would escape.
 		ev.Client = f.str(val, escapeNone)
 	case avTimeLocal, avTimeISO, avMsec, avTimeAny:
-		if accessAbsent(val) {
+		// $msec has milliseconds: it wins over a second-precision time
+		// logged in the same line, wherever it stands.
+		if accessAbsent(val) || v != avMsec && !ev.Time.IsZero() {
 			return nil
 		}
 		if v == f.lastVar && len(val) == f.lastLen && string(val) == string(f.lastRaw[:f.lastLen]) {

@@ -311,6 +311,18 @@ func TestAccess_TimeOracle(t *testing.T) {
 	}
 }
 
+// $msec (milliseconds) wins over $time_local, before or after it.
+func TestAccess_MsecWins(t *testing.T) {
+	want := time.UnixMilli(1795624940549).UTC()
+	for _, format := range []string{"$msec [$time_local] $status", "[$time_local] $status $msec"} {
+		line := strings.NewReplacer("$msec", "1795624940.549", "$time_local", "25/Nov/2026:16:42:20 +0000", "$status", "200").Replace(format)
+		var ev Event
+		if err := mustCompile(t, format).Parse([]byte(line), time.UTC, &ev); err != nil || !ev.Time.Equal(want) {
+			t.Errorf("%s: %v %v, want %v", format, ev.Time, err, want)
+		}
+	}
+}
+
 func TestAccessTime_RandomOracle(t *testing.T) {
 	r := rand.New(rand.NewSource(1))
 	for i := 0; i < 20000; i++ {
