@@ -58,6 +58,9 @@ var appCases = []appCase{
 	{"gunicorn/error.log", "Using worker: sync", SourceGunicorn, ClassOther, "pid=16593 process=gunicorn level=INFO"},
 	{"gunicorn/addrinuse.log", "Connection in use: ('127.0.0.1', 18310)", SourceGunicorn, ClassListenError, "pid=16848 up=127.0.0.1:18310 process=gunicorn level=ERROR"},
 	{"gunicorn/addrinuse.log", "Can't connect to ('127.0.0.1', 18310)", SourceGunicorn, ClassListenError, "pid=16848 up=127.0.0.1:18310 process=gunicorn level=ERROR"},
+	{"gunicorn/boot-failure.log", "Exception in worker process", SourceGunicorn, ClassCrash, "pid=3342 process=gunicorn level=ERROR"},
+	{"gunicorn/boot-failure.log", "Reason: Worker failed to boot.", SourceGunicorn, ClassCrash, "pid=3292 process=gunicorn level=INFO"},
+	{"gunicorn/boot-failure.log", "Traceback", SourcePython, ClassCrash, "process=python msg=ModuleNotFoundError: No module named 'nosuchmodule_for_culprit'"},
 	// gunicorn >= 20.1 wording, from https://github.com/benoitc/gunicorn/pull/2419.
 	{"gunicorn/public.log", "Worker (pid:21) was sent SIGKILL!", SourceGunicorn, ClassWorkerKilled, "pid=21 signal=SIGKILL process=gunicorn level=ERROR ts=2020-09-12T05:37:52Z"},
 	{"gunicorn/public.log", "Worker (pid:22) was sent SIGKILL!", SourceGunicorn, ClassWorkerKilled, "pid=22 signal=SIGKILL process=gunicorn level=ERROR"},
@@ -74,6 +77,10 @@ var appCases = []appCase{
 	{"uwsgi/uwsgi.log", "SIGINT/SIGTERM received", SourceUWSGI, ClassStop, "process=uwsgi"},
 	{"uwsgi/uwsgi.log", "goodbye to uWSGI", SourceUWSGI, ClassStop, "process=uwsgi"},
 	{"uwsgi/uwsgi.log", "[pid: ", SourceUWSGI, ClassOther, "pid=* process=uwsgi ts=*"},
+	{"uwsgi/rss.log", "EVIL RELOAD ON WORKER 1#1", SourceUWSGI, ClassMemoryLimitRestart, "pid=4976 mem=103272 process=uwsgi"},
+	{"uwsgi/rss.log", "EVIL RELOAD ON WORKER 1#2", SourceUWSGI, ClassMemoryLimitRestart, "pid=5167 mem=103272 process=uwsgi"},
+	{"uwsgi/rss.log", "DAMN ! worker 1 (pid: 4976)", SourceUWSGI, ClassWorkerKilled, "pid=4976 signal=SIGKILL process=uwsgi"},
+	{"uwsgi/rss.log", "{address space usage: 163627008 bytes/156MB}#2", SourceUWSGI, ClassOther, "pid=5167 mem=103272 process=uwsgi ts=2026-11-25T17:12:51Z"},
 	{"uwsgi/addrinuse.log", "bind(): Address already in use", SourceUWSGI, ClassListenError, "process=uwsgi"},
 	{"uwsgi/addrinuse.log", "probably another instance of uWSGI", SourceUWSGI, ClassListenError, "up=127.0.0.1:18320 process=uwsgi"},
 

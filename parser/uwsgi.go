@@ -9,6 +9,7 @@ import "bytes"
 
 func looksLikeUWSGI(b []byte) bool {
 	return contains(b, "uWSGI") || contains(b, "HARAKIRI") || hasPrefix(b, "DAMN ! worker") ||
+		contains(b, "RELOAD ON WORKER") || hasPrefix(b, "{address space usage:") ||
 		hasPrefix(b, "SIGINT/SIGTERM received") || hasPrefix(b, "bind(): ") || (hasPrefix(b, "worker ") && contains(b, " buried after "))
 }
 
@@ -22,6 +23,15 @@ func (p *Parser) parseUWSGI(line []byte, ev *Event) error {
 	ev.Kind = KindUpstreamEvent
 	ev.Time = t
 	ev.Process = "uwsgi"
+	if hasPrefix(msg, "{address space usage:") || hasPrefix(msg, "{rss usage:") {
+		// --memory-report puts the worker's memory before its request line.
+		if v, ok := intAfter(msg, "{rss usage:"); ok {
+			ev.MemoryKB = v / 1024
+		}
+		if i := bytes.Index(msg, []byte("[pid: ")); i >= 0 {
+			msg = msg[i:]
+		}
+	}
 	ev.Message = aliasStr(msg)
 	switch {
 	case hasPrefix(msg, "[pid: "):
@@ -96,10 +106,14 @@ func (p *Parser) parseUWSGI(line []byte, ev *Event) error {
 		if v, ok := intAfter(msg, "process"); ok {
 			ev.PID = int(v)
 		}
-	case contains(msg, "reload-on-rss") || contains(msg, "evil-reload") || contains(msg, "reload-on-as"):
+	case contains(msg, "RELOAD ON WORKER") || contains(msg, "reload-on-rss") || contains(msg, "reload-on-as"):
+		// "*** EVIL RELOAD ON WORKER 1 RSS: 105750528 (pid: 5167) ***"
 		ev.Class = ClassMemoryLimitRestart
 		if v, ok := intAfter(msg, "pid:"); ok {
 			ev.PID = int(v)
+		}
+		if v, ok := intAfter(msg, "RSS:"); ok {
+			ev.MemoryKB = v / 1024
 		}
 	case hasPrefix(msg, "SIGINT/SIGTERM received") || hasPrefix(msg, "goodbye to uWSGI") ||
 		contains(msg, "gracefully killing workers") || hasPrefix(msg, "Gracefully killing worker"):

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs Debian's gunicorn with --timeout 2 and a view that sleeps 5 s, kills a
 # worker with SIGKILL, starts a second master on a port already in use, and
-# stops everything with SIGTERM. Captures the error log into
+# stops everything with SIGTERM; then an app that fails to import. Captures the error log into
 # parser/testdata/gunicorn/. Ports 18310-18311.
 # Ground truth: two WORKER TIMEOUTs (/sleep twice), one worker SIGKILLed by us,
 # one "Connection in use" (second master on the same port), a SIGTERM shutdown.
@@ -37,6 +37,15 @@ sleep 2
 timeout 12 /usr/bin/gunicorn --chdir "$work" -b 127.0.0.1:18310 --error-logfile "$work/error2.log" app:application || true
 kill -TERM "$master"; wait "$master" || true
 trap - EXIT
+# An app that cannot be imported: "Exception in worker process" with the
+# traceback, then "Reason: Worker failed to boot."
+cat > "$work/bad.py" <<'PY'
+import nosuchmodule_for_culprit
+def application(environ, start_response):
+    pass
+PY
+timeout 15 /usr/bin/gunicorn --chdir "$work" -b 127.0.0.1:18311 --error-logfile "$work/boot.log" bad:application || true
 cat "$work/error.log" > "$out/error.log"
+cat "$work/boot.log" > "$out/boot-failure.log"
 cat "$work/error2.log" > "$out/addrinuse.log"
 echo "gunicorn $(/usr/bin/gunicorn --version 2>&1 | sed 's/.*version //; s/)//') (Debian $(dpkg-query -W -f='${Version}' gunicorn)), $(/usr/bin/python3 --version)" > "$out/VERSION"

@@ -40,6 +40,25 @@ kill -KILL "$w"; sleep 2
 timeout 5 uwsgi --plugins python3 --http-socket 127.0.0.1:18320 --wsgi-file "$work/app.py" --logto "$work/uwsgi2.log" || true
 kill -TERM "$master"; wait "$master" 2>/dev/null || true
 trap - EXIT
+# Memory limits: a view that keeps 30 MB per request, --memory-report and
+# --evil-reload-on-rss 100 (MB): the master SIGKILLs the worker.
+cat > "$work/fat.py" <<'PY'
+keep = []
+def application(environ, start_response):
+    keep.append(bytearray(30 << 20))
+    start_response('200 OK', [('Content-Type', 'text/plain')])
+    return [b'ok\n']
+PY
+uwsgi --plugins python3 --http-socket 127.0.0.1:18321 --wsgi-file "$work/fat.py" --master --processes 1 \
+  --reload-on-rss 40 --evil-reload-on-rss 100 --memory-report --logto "$work/rss.log" --pidfile "$work/rss.pid" &
+rss=$!
+trap 'kill -INT $rss 2>/dev/null || true' EXIT
+for i in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:18321/ && break; sleep 0.1; done
+for i in 1 2 3 4 5; do curl -s -m 3 -o /dev/null http://127.0.0.1:18321/; sleep 0.5; done
+sleep 1
+kill -INT $rss; wait $rss 2>/dev/null || true
+trap - EXIT
+cp "$work/rss.log" "$out/rss.log"
 cp "$work/uwsgi.log" "$out/uwsgi.log"
 cp "$work/uwsgi2.log" "$out/addrinuse.log"
 echo "uwsgi $(uwsgi --version) (Debian $(dpkg-query -W -f='${Version}' uwsgi)), plugin python3 $(dpkg-query -W -f='${Version}' uwsgi-plugin-python3)" > "$out/VERSION"
