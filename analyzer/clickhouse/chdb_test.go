@@ -84,7 +84,7 @@ func TestMigrations_CurrentEngine(t *testing.T) {
 		('2026-11-25 16:38:46', 'shop', '127.0.0.1:18411', 200, '', 'f1', 200)`
 	again2 := `INSERT INTO culprit.requests (time, service, upstream, status, class, file_id, line_offset) VALUES
 		('2026-11-25 16:38:46', 'shop', '127.0.0.1:18411', 502, 'upstream_refused', 'f1', 100)`
-	version, res := runCHDB(t, []chdbCheck{
+	checks := []chdbCheck{
 		{Name: "insert", SQL: ins},
 		{Name: "redeliver", SQL: again},
 		{Name: "redeliver again", SQL: again2},
@@ -93,7 +93,12 @@ func TestMigrations_CurrentEngine(t *testing.T) {
 		{Name: "rollup 5xx", SQL: "SELECT sum(n) FROM (SELECT uniqExactMerge(lines) AS n FROM culprit.requests_5xx_per_minute GROUP BY minute, service, upstream, status, class)", Want: want("2")},
 		{Name: "ttl applied", SQL: "SELECT countIf(create_table_query LIKE '%TTL%') FROM system.tables WHERE database = 'culprit' AND name = 'requests'", Want: want("1")},
 		{Name: "index applied", SQL: "SELECT count() FROM system.data_skipping_indices WHERE database = 'culprit' AND table = 'requests'", Want: want("2")},
-	})
+	}
+	// Every cookbook query must also run on a current engine.
+	for name, q := range cookbook(t) {
+		checks = append(checks, chdbCheck{Name: "cookbook " + name, SQL: q})
+	}
+	version, res := runCHDB(t, checks)
 	t.Logf("chdb engine %s", version)
 	for _, r := range res {
 		if r.Name == "ddl" {
