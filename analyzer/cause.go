@@ -503,10 +503,30 @@ func (e *Engine) pickEvidence(inc *incident, top *candidate, t1 time.Time) []Evi
 	}
 	if top != nil {
 		vs := append([]vote(nil), top.votes...)
-		sort.SliceStable(vs, func(i, j int) bool { return vs[i].weight > vs[j].weight })
+		// Among equals, the line that says more (the kernel's "Killed
+		// process" line carries the memory figures).
+		sort.SliceStable(vs, func(i, j int) bool {
+			if vs[i].weight != vs[j].weight {
+				return vs[i].weight > vs[j].weight
+			}
+			return vs[i].it != nil && vs[j].it != nil && vs[i].it.ev.MemoryKB > vs[j].it.ev.MemoryKB
+		})
+		// The strongest lines first, one per file (the kernel writes the
+		// same kill three ways), then the rest.
 		n := 0
+		kinds := map[string]bool{}
 		for _, v := range vs {
-			if v.it != nil && v.it.ev.Kind == parser.KindUpstreamEvent && n < 3 && pick(v.it) {
+			if v.it == nil || v.it.ev.Kind != parser.KindUpstreamEvent || n >= 3 {
+				continue
+			}
+			k := v.it.origin.Path
+			if !kinds[k] && pick(v.it) {
+				kinds[k] = true
+				n++
+			}
+		}
+		for _, v := range vs {
+			if v.it != nil && v.it.ev.Kind == parser.KindUpstreamEvent && n < 2 && pick(v.it) {
 				n++
 			}
 		}
@@ -572,7 +592,7 @@ func summary(in *Incident, top *candidate) string {
 	if top != nil {
 		bw := -1.0
 		for _, v := range top.votes {
-			if v.it != nil && v.weight > bw {
+			if v.it != nil && (v.weight > bw || v.weight == bw && best != nil && v.it.ev.MemoryKB > best.ev.MemoryKB) {
 				best, bw = v.it, v.weight
 			}
 		}

@@ -582,3 +582,27 @@ func TestEngine_UndrainedIncidentKeepsItsEvidence(t *testing.T) {
 		t.Errorf("after drain and retention: %d buffered, %d keys", len(e.buf), len(e.keys))
 	}
 }
+
+// TestEngine_DeployBesideUnrelatedOOMKill: a batch job's OOM kill a second
+// before a deploy does not take the blame when the service's own log shows
+// the clean stop (the shape of testdata/scenarios/deploy-noisy-oom).
+func TestEngine_DeployBesideUnrelatedOOMKill(t *testing.T) {
+	var evs []Evidence
+	for _, ev := range oomScenario() {
+		if ev.Event.Kind != parser.KindUpstreamEvent {
+			evs = append(evs, ev)
+		}
+	}
+	evs = append(evs, listening(0, "app.log", ":4000", ""),
+		oomKill(9.3, "python3", 25792),
+		upstreamEv(10.5, parser.ClassStop, "app.log", func(ev *parser.Event) {
+			ev.Signal = "SIGTERM"
+			ev.Message = "INFO [orders-api] received SIGTERM, shutting down"
+		}),
+		listening(14.5, "app.log", ":4000", ""))
+	sortByTime(evs)
+	in := one(t, run(t, Config{}, evs))
+	if in.Cause != CauseRestart {
+		t.Errorf("cause %s (%.2f): %s", in.Cause, in.Confidence, in.Summary)
+	}
+}
