@@ -20,7 +20,7 @@ class H(BaseHTTPRequestHandler):
         path = self.path.split("?")[0]
         if path == "/search" and os.path.exists(a.slow_flag):
             time.sleep(a.delay)
-        if path in ("/search", "/", "/products"):
+        if path in ("/search", "/", "/products", "/charge"):
             body = b'{"results":[]}\n'
             self.send_response(200)
         else:
