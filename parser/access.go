@@ -707,73 +707,115 @@ func accessScanSeconds(line []byte, pos int) (x float64, i int) {
 
 // accessFastList reads a multi-value upstream variable at pos in one pass:
 // items (an address, a status, a time or "-") joined by ", " or " : ", then
-// lit. It returns the position after lit, or -1 with ev's lists as they were
-// so the generic path can take over (and word the error).
+// the step's literal. It returns the position after the literal, or -1 with
+// ev's lists as they were so the generic path can take over (and word the
+// error).
 func accessFastList(st *accessStep, line []byte, pos int, ev *Event) int {
-	v, stop := st.v, st.lit[0]
-	na, ns := len(ev.UpstreamAddr), len(ev.UpstreamStatus)
-	nc, nh, nr := len(ev.UpstreamConnectTime), len(ev.UpstreamHeaderTime), len(ev.UpstreamResponseTime)
-	i := pos
+	switch st.v {
+	case avUpstreamAddr:
+		return accessFastAddrs(st, line, pos, &ev.UpstreamAddr)
+	case avUpstreamStatus:
+		return accessFastStatuses(st, line, pos, &ev.UpstreamStatus)
+	case avUpstreamConnectTime:
+		return accessFastTimes(st, line, pos, &ev.UpstreamConnectTime)
+	case avUpstreamHeaderTime:
+		return accessFastTimes(st, line, pos, &ev.UpstreamHeaderTime)
+	}
+	return accessFastTimes(st, line, pos, &ev.UpstreamResponseTime)
+}
+
+// accessListNext moves past a list separator at i: 1 more item follows
+// (next is where), 0 the list ended with the step's literal (next is after
+// it), -1 neither.
+func accessListNext(st *accessStep, line []byte, i int) (int, int) {
+	switch {
+	case i+1 < len(line) && line[i] == ',' && line[i+1] == ' ':
+		return 1, i + 2
+	case i+2 < len(line) && line[i] == ' ' && line[i+1] == ':' && line[i+2] == ' ':
+		return 1, i + 3
+	case st.litAt(line, i):
+		return 0, i + len(st.lit)
+	}
+	return -1, 0
+}
+
+func accessFastAddrs(st *accessStep, line []byte, i int, dst *[]string) int {
+	n0, stop := len(*dst), st.lit[0]
 	for {
 		start := i
-		switch v {
-		case avUpstreamAddr:
-			for i < len(line) && line[i] != ' ' && line[i] != ',' && line[i] != stop && line[i] != '\\' {
+		for i < len(line) && line[i] != ' ' && line[i] != ',' && line[i] != stop && line[i] != '\\' {
+			i++
+		}
+		if i == start {
+			break
+		}
+		s := ""
+		if !(i == start+1 && line[start] == '-') {
+			s = unsafe.String(&line[start], i-start)
+		}
+		*dst = append(*dst, s)
+		more, next := accessListNext(st, line, i)
+		if more < 0 {
+			break
+		}
+		if more == 0 {
+			return next
+		}
+		i = next
+	}
+	*dst = (*dst)[:n0]
+	return -1
+}
+
+func accessFastStatuses(st *accessStep, line []byte, i int, dst *[]int) int {
+	n0 := len(*dst)
+	for {
+		start, x := i, 0
+		if i < len(line) && line[i] == '-' {
+			i++
+		} else {
+			for i < len(line) && i-start < 3 && line[i]-'0' <= 9 {
+				x = x*10 + int(line[i]-'0')
 				i++
 			}
 			if i == start {
-				goto fail
-			}
-			s := ""
-			if !(i == start+1 && line[start] == '-') {
-				s = unsafe.String(&line[start], i-start)
-			}
-			ev.UpstreamAddr = append(ev.UpstreamAddr, s)
-		case avUpstreamStatus:
-			st := 0
-			if i < len(line) && line[i] == '-' {
-				i++
-			} else {
-				for i < len(line) && i-start < 3 && line[i]-'0' <= 9 {
-					st = st*10 + int(line[i]-'0')
-					i++
-				}
-				if i == start {
-					goto fail
-				}
-			}
-			ev.UpstreamStatus = append(ev.UpstreamStatus, st)
-		default:
-			x := float64(Absent)
-			if i < len(line) && line[i] == '-' {
-				i++
-			} else if x, i = accessScanSeconds(line, i); i < 0 {
-				goto fail
-			}
-			switch v {
-			case avUpstreamConnectTime:
-				ev.UpstreamConnectTime = append(ev.UpstreamConnectTime, x)
-			case avUpstreamHeaderTime:
-				ev.UpstreamHeaderTime = append(ev.UpstreamHeaderTime, x)
-			default:
-				ev.UpstreamResponseTime = append(ev.UpstreamResponseTime, x)
+				break
 			}
 		}
-		switch {
-		case i+1 < len(line) && line[i] == ',' && line[i+1] == ' ':
-			i += 2
-		case i+2 < len(line) && line[i] == ' ' && line[i+1] == ':' && line[i+2] == ' ':
-			i += 3
-		default:
-			if st.litAt(line, i) {
-				return i + len(st.lit)
-			}
-			goto fail
+		*dst = append(*dst, x)
+		more, next := accessListNext(st, line, i)
+		if more < 0 {
+			break
 		}
+		if more == 0 {
+			return next
+		}
+		i = next
 	}
-fail:
-	ev.UpstreamAddr, ev.UpstreamStatus = ev.UpstreamAddr[:na], ev.UpstreamStatus[:ns]
-	ev.UpstreamConnectTime, ev.UpstreamHeaderTime, ev.UpstreamResponseTime = ev.UpstreamConnectTime[:nc], ev.UpstreamHeaderTime[:nh], ev.UpstreamResponseTime[:nr]
+	*dst = (*dst)[:n0]
+	return -1
+}
+
+func accessFastTimes(st *accessStep, line []byte, i int, dst *[]float64) int {
+	n0 := len(*dst)
+	for {
+		x := float64(Absent)
+		if i < len(line) && line[i] == '-' {
+			i++
+		} else if x, i = accessScanSeconds(line, i); i < 0 {
+			break
+		}
+		*dst = append(*dst, x)
+		more, next := accessListNext(st, line, i)
+		if more < 0 {
+			break
+		}
+		if more == 0 {
+			return next
+		}
+		i = next
+	}
+	*dst = (*dst)[:n0]
 	return -1
 }
 
