@@ -344,7 +344,13 @@ func (e *Engine) evaluate(inc *incident) Incident {
 		if tw == 0 {
 			continue
 		}
-		mw := matchWeight(e.inv.service(ev, it.origin), svc)
+		evSvc := e.inv.service(ev, it.origin)
+		mw := matchWeight(evSvc, svc)
+		if evSvc == "" && svc != "" && ev.Source == parser.SourceKernel && ev.PID > 0 && e.inv.ownsPIDs(svc) {
+			// The service's own logs name its pids and this is none of
+			// them: another process was killed.
+			mw = .2
+		}
 		vs := upstreamVotes(ev)
 		if len(vs) > 0 && mw > .5 && len(marks) < 40 {
 			marks = append(marks, evidenceLine(it))

@@ -606,3 +606,26 @@ func TestEngine_DeployBesideUnrelatedOOMKill(t *testing.T) {
 		t.Errorf("cause %s (%.2f): %s", in.Cause, in.Confidence, in.Summary)
 	}
 }
+
+func TestEngine_KillOfAnotherPIDIsNotTheService(t *testing.T) {
+	var evs []Evidence
+	for _, ev := range oomScenario() {
+		if ev.Event.Class != parser.ClassOOMKill && ev.Event.Class != parser.ClassProcessExit {
+			evs = append(evs, ev)
+		}
+	}
+	// The app's log names its pid; the kernel kills pid 25792 (python3).
+	evs = append(evs, upstreamEv(0, parser.ClassOther, "api-out.log", func(ev *parser.Event) {
+		ev.PID = 4242
+		ev.Message = "starting pid 4242"
+	}), oomKill(9.5, "python3", 25792))
+	sortByTime(evs)
+	if in := one(t, run(t, Config{}, evs)); in.Cause == CauseOOMKill {
+		t.Errorf("a kill of a pid the service never had was blamed: %s", in.Summary)
+	}
+	evs = append(evs, oomKill(9.6, "node", 4242))
+	sortByTime(evs)
+	if in := one(t, run(t, Config{}, evs)); in.Cause != CauseOOMKill {
+		t.Errorf("the service's own pid killed: cause %s", in.Cause)
+	}
+}

@@ -28,6 +28,10 @@ type inventory struct {
 
 	notes    []string
 	noteSeen map[string]bool
+
+	version  int             // bumped when what maps to services changes
+	pidOwner map[string]bool // services whose logs named pids, as of pidVer
+	pidVer   int
 }
 
 func newInventory(t *Topology) *inventory {
@@ -144,7 +148,11 @@ func (inv *inventory) learn(ev *parser.Event, o Origin) {
 		return
 	}
 	if ev.PID > 0 && ev.Source != parser.SourceKernel && o.Path != "" && len(inv.pidPath) < 100000 {
-		setOnce(inv.pidPath, o.Host+"/"+strconv.Itoa(ev.PID), o.Path)
+		k := o.Host + "/" + strconv.Itoa(ev.PID)
+		if _, ok := inv.pidPath[k]; !ok {
+			inv.pidPath[k] = o.Path
+			inv.version++
+		}
 	}
 	svc := inv.service(ev, o)
 	listen := NormalizeUpstream(ev.Upstream)
@@ -156,6 +164,7 @@ func (inv *inventory) learn(ev *parser.Event, o Origin) {
 	}
 	if listen != "" {
 		if _, ok := inv.byUpstream[listen]; !ok {
+			inv.version++
 			inv.byUpstream[listen] = svc
 			inv.note("service %q serves upstream %s (inferred from %q in %s)", svc, listen, oneLine(ev.Message), o.Path)
 		}
@@ -163,6 +172,7 @@ func (inv *inventory) learn(ev *parser.Event, o Origin) {
 	if o.Path != "" {
 		if _, ok := inv.byPath[o.Path]; !ok {
 			inv.byPath[o.Path] = svc
+			inv.version++
 		}
 	}
 	if ev.App != "" {
@@ -174,8 +184,12 @@ func (inv *inventory) learn(ev *parser.Event, o Origin) {
 	if ev.Container != "" {
 		setOnce(inv.byContainer, ev.Container, svc)
 	}
-	if ev.PID > 0 && ev.Source != parser.SourceKernel {
-		inv.byPID[o.Host+"/"+strconv.Itoa(ev.PID)] = svc
+	if ev.PID > 0 && ev.Source != parser.SourceKernel && len(inv.byPID) < 100000 {
+		k := o.Host + "/" + strconv.Itoa(ev.PID)
+		if inv.byPID[k] != svc {
+			inv.byPID[k] = svc
+			inv.version++
+		}
 	}
 	if ev.Process != "" && ev.Source != parser.SourceKernel {
 		if prev, ok := inv.byProcess[ev.Process]; !ok {
@@ -328,4 +342,22 @@ func oneLine(s string) string {
 		s = s[:120] + "..."
 	}
 	return s
+}
+
+// ownsPIDs says whether svc's own logs named any of its pids, so that a
+// kernel kill of another pid can be told apart from one of its own.
+func (inv *inventory) ownsPIDs(svc string) bool {
+	if inv.pidOwner == nil || inv.pidVer != inv.version {
+		inv.pidOwner = map[string]bool{}
+		for _, s := range inv.byPID {
+			inv.pidOwner[s] = true
+		}
+		for _, p := range inv.pidPath {
+			if s := inv.pathService(p); s != "" {
+				inv.pidOwner[s] = true
+			}
+		}
+		inv.pidVer = inv.version
+	}
+	return inv.pidOwner[svc]
 }
