@@ -366,9 +366,15 @@ func (p *Parser) parseApp(line []byte, ev *Event) error {
 			ev.Time = t
 		}
 	}
-	ev.Level = levelWord(rest)
-	ev.Message = aliasStr(trimSpace(rest))
+	msg := trimSpace(rest)
+	ev.Level = levelWord(msg)
+	ev.Message = aliasStr(msg)
 	classifyText(line, ev)
+	if ev.Class == ClassOther && (pyExceptionLine(msg) || looksLikeJavaThrowable(msg)) {
+		// The last line of a trace that reached us ungrouped ("KeyError:
+		// 'x'", "TypeError: ...", "java.lang.IllegalStateException: ...").
+		ev.Class = ClassCrash
+	}
 	return nil
 }
 
@@ -447,6 +453,18 @@ func detectApp(line []byte, program string) Source {
 	return ""
 }
 
+var javaRoots = [...]string{"java.", "javax.", "jakarta.", "org.", "com.", "io.", "net.", "kotlin.", "scala.",
+	"akka.", "android.", "reactor.", "feign."}
+
+func javaPackage(s []byte) bool {
+	for _, r := range javaRoots {
+		if hasPrefix(s, r) {
+			return true
+		}
+	}
+	return false
+}
+
 // detectTrace recognises the start of a runtime's crash output (the first
 // line of a group the Grouper built, or a lone line).
 func detectTrace(line []byte) Source {
@@ -457,7 +475,11 @@ func detectTrace(line []byte) Source {
 		return SourcePython
 	case hasPrefix(s, "panic: ") || hasPrefix(s, "fatal error: ") || hasPrefix(s, "runtime: out of memory"):
 		return SourceGo
-	case hasPrefix(s, "Exception in thread ") || looksLikeJavaThrowable(s) && (len(first) == len(line) || contains(line, "\n\tat ")):
+	case hasPrefix(s, "Exception in thread ") || looksLikeJavaThrowable(s) && contains(line, "\n\tat "):
+		return SourceJava
+	case looksLikeJavaThrowable(s) && len(first) == len(line) && javaPackage(s):
+		// A lone throwable line: only a Java package root says it is Java
+		// ("urllib.error.URLError" is Python's).
 		return SourceJava
 	case hasPrefix(s, "<--- Last few GCs --->") || hasPrefix(s, "FATAL ERROR: ") || hasPrefix(s, "<--- JS stacktrace --->"):
 		return SourceNode

@@ -452,3 +452,32 @@ func TestApps_HostileInput(t *testing.T) {
 		}
 	}
 }
+
+// Callers that do not group (a line-by-line pipe) still get the failure:
+// the exception line of each trace carries the class, and no fragment of a
+// trace is unparsed except blank lines.
+func TestApps_UngroupedTraces(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "python/tracebacks.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := New(Options{})
+	got := map[Class]int{}
+	for _, l := range bytes.Split(bytes.TrimRight(raw, "\n"), []byte("\n")) {
+		var ev Event
+		p.Parse(l, &ev)
+		if ev.Kind == KindUnparsed && len(bytes.TrimSpace(l)) > 0 {
+			t.Errorf("%q unparsed: %s", l, ev.Reason)
+		}
+		got[ev.Class]++
+	}
+	// 7 tracebacks: ZeroDivisionError, RuntimeError and the JSONDecodeError
+	// it chains are crashes; MemoryError; two refused, two timed out (each
+	// twice: the OSError and the URLError wrapping it).
+	want := map[Class]int{ClassCrash: 3, ClassRuntimeOOM: 1, ClassDependencyRefused: 3, ClassDependencyTimeout: 3}
+	for c, n := range want {
+		if got[c] != n {
+			t.Errorf("%s: %d events, want %d (all: %v)", c, got[c], n, got)
+		}
+	}
+}

@@ -25,7 +25,7 @@ var (
 		"[Errno 110]", "TimeoutError", "SocketTimeoutException", "ConnectTimeout", "context deadline exceeded",
 		"urlopen error timed out", "socket.timeout", "ESOCKETTIMEDOUT", "Operation timed out"}
 	crashMarkers = [...]string{"uncaughtException", "Uncaught ", "unhandledRejection", "UnhandledPromiseRejection",
-		"Segmentation fault", "core dumped"}
+		"Segmentation fault", "core dumped", "[nodemon] app crashed"}
 	startMarkers = [...]string{"istening on", "istening at", "Running on http", "unning at http",
 		"erver started on", "Now listening on", "Tomcat started on port", "started on port", "istening to port"}
 )

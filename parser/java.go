@@ -6,11 +6,8 @@ package parser
 
 import (
 	"bytes"
-	"errors"
 	"time"
 )
-
-var errPythonTraceback = errors.New("python: traceback without an exception line")
 
 // looksLikeJavaThrowable: "java.net.ConnectException: ...",
 // "org.postgresql.util.PSQLException: ...": a dotted class name whose last

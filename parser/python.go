@@ -62,7 +62,11 @@ func (p *Parser) parsePython(line []byte, ev *Event) error {
 		}
 	}
 	if last == nil {
-		return errPythonTraceback
+		// Only the header (lines were not grouped): the exception line
+		// that follows says what happened.
+		ev.Message = aliasStr(trimSpace(firstLine(line[tb:])))
+		ev.Class = ClassOther
+		return nil
 	}
 	ev.Message = aliasStr(trimSpace(last))
 	ev.Class = ClassCrash
