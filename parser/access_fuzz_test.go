@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -40,17 +41,24 @@ func FuzzAccess(f *testing.F) {
 		f.Add(s)
 	}
 	compiled := make([]*AccessFormat, len(formats))
+	slow := make([]*AccessFormat, len(formats))
 	for i, s := range formats {
 		compiled[i] = mustCompile(f, s)
+		slow[i] = accessWithoutFastPaths(mustCompile(f, s))
 	}
 	f.Fuzz(func(t *testing.T, line []byte) {
-		for _, af := range compiled {
-			var ev Event
+		for i, af := range compiled {
+			var ev, ref Event
 			err := af.Parse(line, time.UTC, &ev)
 			if err == nil {
 				accessCheckEvent(t, &ev, line)
 			} else if err.Error() == "" {
 				t.Fatalf("empty reason for %q", line)
+			}
+			// The one-pass readers agree with the generic path.
+			rerr := slow[i].Parse(line, time.UTC, &ref)
+			if (err == nil) != (rerr == nil) || err == nil && !reflect.DeepEqual(ev.Clone(), ref.Clone()) {
+				t.Fatalf("fast and generic paths differ on %q:\n%v %+v\n%v %+v", line, err, ev, rerr, ref)
 			}
 		}
 	})
@@ -75,6 +83,15 @@ func FuzzAccessFormat(f *testing.F) {
 			accessCheckEvent(t, &ev, line)
 		}
 	})
+}
+
+// accessWithoutFastPaths turns off the one-pass readers of f, leaving the
+// generic search-then-convert path, for differential tests.
+func accessWithoutFastPaths(f *AccessFormat) *AccessFormat {
+	for i := range f.steps {
+		f.steps[i].num, f.steps[i].fast = false, false
+	}
+	return f
 }
 
 func accessCheckEvent(t *testing.T, ev *Event, line []byte) {

@@ -198,6 +198,26 @@ func TestAccess_RealSamples(t *testing.T) {
 	}
 }
 
+// The one-pass readers of numbers and lists give what the generic path
+// gives, on every real sample.
+func TestAccess_FastPathsAgree(t *testing.T) {
+	for _, s := range loadAccessSamples(t) {
+		fast, slow := mustCompile(t, s.format), accessWithoutFastPaths(mustCompile(t, s.format))
+		for i, l := range s.lines {
+			var a, b Event
+			if err := fast.Parse(l, time.UTC, &a); err != nil {
+				t.Fatal(err)
+			}
+			if err := slow.Parse(l, time.UTC, &b); err != nil {
+				t.Fatalf("%s line %d, generic path: %v", s.name, i+1, err)
+			}
+			if !reflect.DeepEqual(a.Clone(), b.Clone()) {
+				t.Errorf("%s line %d:\nfast    %+v\ngeneric %+v", s.name, i+1, a, b)
+			}
+		}
+	}
+}
+
 // The 504 from the slow backend took the front's 300 ms proxy_read_timeout.
 func TestAccess_RequestTime(t *testing.T) {
 	for _, s := range loadAccessSamples(t) {
