@@ -39,6 +39,7 @@ type htmlLine struct {
 }
 
 type htmlReport struct {
+	Overview  template.HTML
 	Incidents []htmlIncident
 	Notes     []string
 	Files     []fileSummary
@@ -74,6 +75,7 @@ func writeHTMLReport(path string, rep *report) error {
 		}
 		v.Incidents = append(v.Incidents, h)
 	}
+	v.Overview = overviewSVG(rep.Incidents)
 	var buf bytes.Buffer
 	if err := tmpl.Execute(&buf, v); err != nil {
 		return fmt.Errorf("explain: html: %w", err)
@@ -146,6 +148,86 @@ func timelineSVG(in analyzer.Incident) template.HTML {
 	for i := 0; i <= ticks; i++ {
 		t := from.Add(time.Duration(float64(i) / float64(ticks) * span * float64(time.Second)))
 		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, x(t), hgt-6, t.Format("15:04:05"))
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+// overviewSVG puts every incident on one time axis, a row per upstream, so
+// two upstreams failing in the same minute are seen side by side. Only drawn
+// when there are several incidents within a day.
+func overviewSVG(incs []analyzer.Incident) template.HTML {
+	if len(incs) < 2 {
+		return ""
+	}
+	from, to := incs[0].Start, incs[0].End
+	var rows []string
+	row := map[string]int{}
+	for _, in := range incs {
+		if in.Start.Before(from) {
+			from = in.Start
+		}
+		if in.End.After(to) {
+			to = in.End
+		}
+		key := in.Upstream
+		if key == "" {
+			key = "server " + in.Server
+		}
+		if _, ok := row[key]; !ok {
+			row[key] = len(rows)
+			rows = append(rows, key)
+		}
+	}
+	if to.Sub(from) > 24*time.Hour {
+		return ""
+	}
+	pad := max(to.Sub(from)/20, 5*time.Second)
+	from, to = from.Add(-pad), to.Add(pad)
+	const w, left, rowH, axis = 1000.0, 230.0, 34.0, 20.0
+	h := float64(len(rows))*rowH + axis + 6
+	span := to.Sub(from).Seconds()
+	x := func(t time.Time) float64 { return left + (w-left-8)*t.Sub(from).Seconds()/span }
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg viewBox="0 0 %.0f %.0f" role="img" aria-label="5xx per second per upstream">`, w, h)
+	for i, r := range rows {
+		y := float64(i)*rowH + 4
+		fmt.Fprintf(&b, `<text x="4" y="%.1f">%s</text><line x1="%.0f" y1="%.1f" x2="%.0f" y2="%.1f" stroke="#e4e7ec"/>`,
+			y+rowH/2+3, html.EscapeString(abbreviate(r, 38)), left, y+rowH-2, w-8, y+rowH-2)
+	}
+	barW := max((w-left-8)/span-0.5, 1)
+	for _, in := range incs {
+		key := in.Upstream
+		if key == "" {
+			key = "server " + in.Server
+		}
+		y := float64(row[key])*rowH + 4
+		peak := 1
+		for _, n := range in.Timeline {
+			peak = max(peak, n)
+		}
+		start := in.Start.Truncate(time.Second)
+		for i, n := range in.Timeline {
+			if n == 0 {
+				continue
+			}
+			t := start.Add(time.Duration(i) * time.Second)
+			bh := (rowH - 8) * float64(n) / float64(peak)
+			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#f04438"><title>%s %s: %d × 5xx</title></rect>`,
+				x(t), y+rowH-2-bh, barW, bh, html.EscapeString(key), t.Format("15:04:05"), n)
+		}
+		for _, m := range in.Marks {
+			if m.TS.Before(from) || m.TS.After(to) {
+				continue
+			}
+			fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#6941c6" stroke-width="2"><title>%s %s</title></line>`,
+				x(m.TS), y, x(m.TS), y+rowH-2, m.TS.Format("15:04:05.000"), html.EscapeString(abbreviate(m.Line, 300)))
+		}
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" fill="#1d2330">%s</text>`, x(in.Start), y+9, html.EscapeString(string(in.Cause)))
+	}
+	for i := 0; i <= 6; i++ {
+		t := from.Add(time.Duration(float64(i) / 6 * span * float64(time.Second)))
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, x(t), h-4, t.Format("15:04:05"))
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
