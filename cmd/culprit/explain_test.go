@@ -388,3 +388,25 @@ func TestExplain_ZoneCorrectedFromJoinedRequests(t *testing.T) {
 		t.Errorf("the zone correction is not reported: %q", got.Notes)
 	}
 }
+
+func TestProgress(t *testing.T) {
+	var buf bytes.Buffer
+	p := newProgress(&buf, "never", 100)
+	p.add(50)
+	p.stop()
+	if buf.Len() != 0 {
+		t.Errorf("progress drawn with --progress never: %q", buf.String())
+	}
+	// Not a terminal: auto draws nothing either.
+	p = newProgress(&buf, "auto", 1<<40)
+	p.stop()
+	if buf.Len() != 0 {
+		t.Errorf("progress drawn on a non-terminal: %q", buf.String())
+	}
+	p = &progress{w: &buf, total: 200, start: time.Now()}
+	p.add(50)
+	p.draw()
+	if !strings.Contains(buf.String(), " 25%") || !strings.Contains(buf.String(), "[#######.") {
+		t.Errorf("bar %q", buf.String())
+	}
+}
