@@ -220,7 +220,7 @@ func openLog(path string) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, fmt.Errorf("explain: %w", err)
 	}
-	br := bufio.NewReaderSize(f, 1<<20)
+	br := bufio.NewReaderSize(f, 64<<10)
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {

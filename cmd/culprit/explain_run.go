@@ -238,7 +238,7 @@ func readLog(ctx context.Context, f *inputFile, opts parser.Options, out chan<- 
 		return nil, fmt.Errorf("explain: %s: %w", f.path, err)
 	}
 	sampler := analyzer.NewOffsetSampler()
-	br := bufio.NewReaderSize(countingReader{rc, prog}, 1<<20)
+	br := bufio.NewReaderSize(countingReader{rc, prog}, 256<<10)
 	origin := analyzer.Origin{Path: f.path}
 	var (
 		ev      parser.Event
