@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -22,6 +23,7 @@ func runShip(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "ship")
 	cfgPath := fs.String("config", "/etc/culprit/ship.yaml", "path of ship.yaml")
 	check := fs.Bool("check", false, "validate the config and exit")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file until exit (performance work)")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
@@ -35,6 +37,17 @@ func runShip(ctx context.Context, e *env, args []string) error {
 	if *check {
 		fmt.Fprintf(e.stdout, "%s: ok (%d sources, topic %s)\n", *cfgPath, len(cfg.Sources), cfg.Kafka.Topic)
 		return nil
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("ship: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("ship: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	log := e.logger
 	metrics := ingest.NewMetrics(nil)

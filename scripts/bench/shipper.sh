@@ -66,21 +66,23 @@ measure() {
   }'
 }
 
-echo "file: $file ($lines lines, $((bytes / 1000000)) MB); broker $broker; acks=all, lz4"
+codec=${COMPRESSION:-snappy}
+rounds=${ROUNDS:-3}
+echo "file: $file ($lines lines, $((bytes / 1000000)) MB); broker $broker; acks=all, $codec; $rounds rounds, alternating"
 printf "%-22s %10s %8s %12s %10s %9s\n" shipper "lines/s" "MB/s" "CPU s/Mline" "peakRSS MB" "in Kafka"
 
-# --- culprit ship
-stamp=$(date +%s%N)
-ctopic=bench.ship.culprit.$stamp
-rm -rf "$work/culprit-state"
-cat >"$work/ship.yaml" <<EOC
+# run_culprit ROUND: one culprit ship run on a fresh topic and registry.
+run_culprit() {
+  local topic=bench.ship.culprit.$(date +%s%N)
+  rm -rf "$work/culprit-state"
+  cat >"$work/ship.yaml" <<EOC
 host: bench
 registry: $work/culprit-state/registry.json
 metrics: $metrics
 kafka:
   brokers: [$broker]
-  topic: $ctopic
-  compression: lz4
+  topic: $topic
+  compression: $codec
   acks: all
 ${KAFKA_EXTRA:-}
 sources:
@@ -88,38 +90,51 @@ sources:
     kind: nginx_access
     paths: [$file]
 EOC
-# Create the topic first so neither shipper pays for auto-creation.
-echo warmup | kcat -P -b "$broker" -t "$ctopic" -k x 2>/dev/null
-lines=$((lines + 1))
-t0=$(date +%s.%N)
-"$bin" ship --config "$work/ship.yaml" 2>"$work/culprit.log" &
-cpid=$!
-measure "culprit ship" "$cpid" "$ctopic" "$t0" || true
-kill -TERM "$cpid"; wait "$cpid" 2>/dev/null || true
-lines=$((lines - 1))
+  # Create the topic first so neither shipper pays for auto-creation.
+  echo warmup | kcat -P -b "$broker" -t "$topic" -k x 2>/dev/null
+  local t0; t0=$(date +%s.%N)
+  "$bin" ship --config "$work/ship.yaml" 2>"$work/culprit.log" &
+  local pid=$!
+  lines=$((lines + 1)) measure "culprit ship" "$pid" "$topic" "$t0" | tee -a "$work/rows.culprit" || true
+  kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+}
 
-[ -n "${SKIP_RSYSLOG:-}" ] && exit 0
-# --- rsyslog imfile -> omkafka, a private instance
-rtopic=bench.ship.rsyslog.$stamp
-rw=$work/rsyslog
-rm -rf "$rw"; mkdir -p "$rw/work"
-cat >"$rw/rsyslog.conf" <<EOC
+# run_rsyslog ROUND: a private rsyslogd, imfile -> omkafka, own work dir.
+run_rsyslog() {
+  local topic=bench.ship.rsyslog.$(date +%s%N)
+  local rw=$work/rsyslog
+  rm -rf "$rw"; mkdir -p "$rw/work"
+  cat >"$rw/rsyslog.conf" <<EOC
 global(workDirectory="$rw/work" maxMessageSize="64k")
 module(load="imfile" mode="inotify")
 module(load="omkafka")
 template(name="raw" type="string" string="%msg%")
 input(type="imfile" file="$file" tag="access" ruleset="kafka" addMetadata="off")
 ruleset(name="kafka" queue.type="LinkedList" queue.size="200000" queue.dequeueBatchSize="4096") {
-  action(type="omkafka" broker=["$broker"] topic="$rtopic" template="raw"
-         confParam=["compression.codec=lz4", "request.required.acks=-1", "queue.buffering.max.ms=20",
+  action(type="omkafka" broker=["$broker"] topic="$topic" template="raw"
+         confParam=["compression.codec=$codec", "request.required.acks=-1", "queue.buffering.max.ms=20",
                     "batch.num.messages=10000", "queue.buffering.max.messages=200000"])
 }
 EOC
-echo warmup | kcat -P -b "$broker" -t "$rtopic" -k x 2>/dev/null
-lines=$((lines + 1))
-t0=$(date +%s.%N)
-rsyslogd -n -f "$rw/rsyslog.conf" -i "$rw/rsyslogd.pid" 2>"$rw/rsyslog.log" &
-rpid=$!
-measure "rsyslog imfile+omkafka" "$rpid" "$rtopic" "$t0" || true
-kill -TERM "$rpid"; wait "$rpid" 2>/dev/null || true
+  echo warmup | kcat -P -b "$broker" -t "$topic" -k x 2>/dev/null
+  local t0; t0=$(date +%s.%N)
+  rsyslogd -n -f "$rw/rsyslog.conf" -i "$rw/rsyslogd.pid" 2>"$rw/rsyslog.log" &
+  local pid=$!
+  lines=$((lines + 1)) measure "rsyslog imfile+omkafka" "$pid" "$topic" "$t0" | tee -a "$work/rows.rsyslog" || true
+  kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+}
+
+rm -f "$work/rows.culprit" "$work/rows.rsyslog"
+for ((r = 1; r <= rounds; r++)); do
+  run_culprit
+  [ -n "${SKIP_RSYSLOG:-}" ] || run_rsyslog
+done
+
+# Medians per column.
+echo "-- median of $rounds rounds ($(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg))"
+for f in "$work/rows.culprit" "$work/rows.rsyslog"; do
+  [ -s "$f" ] || continue
+  for col in 3 4 5 6; do sort -g -k"$col","$col" "$f" | awk -v c="$col" '{v[NR] = $c} END {printf "%s ", v[int((NR + 1) / 2)]}'; done |
+    awk -v name="$(head -1 "$f" | sed 's/  .*//')" '{printf "%-22s %10.0f %8.1f %12.2f %10.1f\n", name, $1, $2, $3, $4}'
+done
 echo "targets (issue 4): culprit >= 2x rsyslog lines/s at <= its CPU per line, >= 300 k lines/s, RSS < 50 MB"
