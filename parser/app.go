@@ -347,6 +347,9 @@ func skipSeparator(s []byte) []byte {
 // timed-out dependency, a failed bind, a runtime out of memory, a listen
 // address) and calls the rest "other".
 func (p *Parser) parseApp(line []byte, ev *Event) error {
+	if p.parseJSONApp(line, ev) {
+		return nil
+	}
 	first := firstLine(line)
 	t, rest := leadingStamp(first, p.opts.Location)
 	ev.Kind = KindUpstreamEvent

@@ -120,6 +120,13 @@ var appCases = []appCase{
 	{"node/public-etimedout.log", "{ Error: connect ETIMEDOUT 13.110.0.73:443", SourceNode, ClassDependencyTimeout, "process=node dep=13.110.0.73:443"},
 	{"node/public-etimedout.log", "error:  Error: connect ETIMEDOUT 113.107.44.234:443", SourceNode, ClassDependencyTimeout, "process=node dep=113.107.44.234:443"},
 
+	// Structured logs: pino 9 and Go's log/slog JSON handler (node.sh, go.sh).
+	{"node/pino.log", "database connection failed", SourceNode, ClassDependencyRefused, "process=node pid=25134 app=api dep=127.0.0.1:18351 level=error msg=database connection failed ts=2026-11-25T17:16:59Z"},
+	{"node/pino.log", "cannot start without the database", SourceNode, ClassDependencyRefused, "process=node pid=25134 app=api dep=127.0.0.1:18351 level=fatal"},
+	{"node/pino.log", "server listening on 127.0.0.1:18353", SourceApp, ClassStart, "pid=25134 app=api up=127.0.0.1:18353 level=info"},
+	{"go/slog.log", "cache unavailable", SourceApp, ClassDependencyRefused, "dep=127.0.0.1:18371 level=ERROR ts=2026-11-25T17:17:04Z"},
+	{"go/slog.log", "\"msg\":\"listening\"", SourceApp, ClassStart, "up=127.0.0.1:18373 level=INFO"},
+
 	// Python 3.11 (scripts/reallogs/apps/python.sh).
 	{"python/tracebacks.log", "Traceback#1", SourcePython, ClassCrash, "process=python msg=ZeroDivisionError: division by zero"},
 	{"python/tracebacks.log", "Traceback#2", SourcePython, ClassRuntimeOOM, "process=python msg=MemoryError"},

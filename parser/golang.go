@@ -14,6 +14,9 @@ func (p *Parser) parseGo(line []byte, ev *Event) error {
 	if len(trimSpace(line)) == 0 {
 		return errEmptyLine
 	}
+	if p.parseJSONApp(line, ev) {
+		return nil
+	}
 	var key []byte
 	oom := false
 	for b, n := line, 0; len(b) > 0 && n < 8; n++ {

@@ -29,6 +29,9 @@ func (p *Parser) parseJava(line []byte, ev *Event) error {
 	if len(trimSpace(line)) == 0 {
 		return errEmptyLine
 	}
+	if p.parseJSONApp(line, ev) {
+		return nil
+	}
 	t, rest := leadingStamp(first, p.opts.Location)
 	if t.IsZero() {
 		if jt, n, ok := julTime(first, p.opts.Location); ok {

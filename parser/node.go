@@ -80,6 +80,10 @@ func (p *Parser) parseNode(line []byte, ev *Event) error {
 	if len(trimSpace(line)) == 0 {
 		return errEmptyLine
 	}
+	if p.parseJSONApp(line, ev) {
+		ev.Process = "node"
+		return nil
+	}
 	if i := bytes.Index(line, []byte("FATAL ERROR: ")); i >= 0 || contains(line, "<--- Last few GCs --->") {
 		// V8 heap exhaustion: "FATAL ERROR: Reached heap limit Allocation
 		// failed - JavaScript heap out of memory" and the GC trace before it.

@@ -42,19 +42,26 @@ func pm2LogsPrefix(b []byte) (app, rest []byte, ok bool) {
 }
 
 func (p *Parser) parsePM2(line []byte, ev *Event) error {
-	first := firstLine(line)
 	ev.Kind = KindUpstreamEvent
 	if len(trimSpace(line)) == 0 {
 		return errEmptyLine
 	}
-	if app, rest, ok := pm2LogsPrefix(first); ok {
-		if err := p.pm2AppLine(line, len(first)-len(rest), ev); err != nil {
-			return err
-		}
-		ev.App = aliasStr(app)
-		return nil
+	// `pm2 logs` output: "0|api      | " before what the log file holds.
+	skip := 0
+	app, rest, logsPrefix := pm2LogsPrefix(firstLine(line))
+	if logsPrefix {
+		skip = len(firstLine(line)) - len(rest)
 	}
-	if len(first) > 0 && isDigit(first[0]) {
+	err := p.pm2Body(line, skip, ev)
+	if err == nil && logsPrefix && ev.App == "" {
+		ev.App = aliasStr(app)
+	}
+	return err
+}
+
+func (p *Parser) pm2Body(line []byte, skip int, ev *Event) error {
+	first := firstLine(line)[skip:]
+	if len(first) >= 8 && isDigit(first[0]) && first[4] == '-' && first[7] == '-' {
 		t, n, ok := appISOTime(first, p.opts.Location)
 		// A custom log_date_format with a zone ("YYYY-MM-DD HH:mm:ss Z")
 		// is read by appISOTime too; the ": " after it is PM2's.
@@ -70,14 +77,14 @@ func (p *Parser) parsePM2(line []byte, ev *Event) error {
 				return nil
 			}
 		}
-		return p.pm2AppLine(line, n+2, ev)
+		return p.pm2AppLine(line, skip+n+2, ev)
 	}
 	if hasPrefix(first, "[PM2]") {
 		ev.Process = "PM2"
 		pm2Daemon(trimSpace(first), ev)
 		return nil
 	}
-	return p.pm2AppLine(line, 0, ev)
+	return p.pm2AppLine(line, skip, ev)
 }
 
 // pm2AppLine reads an app's own output after PM2's prefix (skip bytes into

@@ -17,6 +17,10 @@ func (p *Parser) parsePython(line []byte, ev *Event) error {
 	if len(trimSpace(line)) == 0 {
 		return errEmptyLine
 	}
+	if p.parseJSONApp(line, ev) {
+		ev.Process = "python"
+		return nil
+	}
 	tb := bytes.Index(line, []byte(pyTraceback))
 	if tb < 0 {
 		msg := trimSpace(rest)

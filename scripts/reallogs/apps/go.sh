@@ -16,6 +16,7 @@ package main
 
 import (
 	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -54,6 +55,12 @@ func main() {
 		if _, err := net.DialTimeout("tcp", "127.0.0.1:18372", time.Second); err != nil {
 			log.Fatalf("redis: %v", err)
 		}
+	case "slog":
+		l := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+		l.Info("listening", "addr", "127.0.0.1:18373")
+		if _, err := net.Dial("tcp", "127.0.0.1:18371"); err != nil {
+			l.Error("cache unavailable", "err", err)
+		}
 	case "listen":
 		log.Printf("listening on 127.0.0.1:18373")
 		log.Fatal(http.ListenAndServe("127.0.0.1:18373", nil))
@@ -80,4 +87,5 @@ first=$!
 sleep 0.5
 run addrinuse "$work/app" listen
 kill $first; wait $first 2>/dev/null || true
+run slog "$work/app" slog
 echo "$(go version)" > "$out/VERSION"

@@ -4,7 +4,7 @@
 # exception, an uncaughtException handler's output, ECONNREFUSED to a dead
 # port (18351), an http request to it (unhandled 'error' event), EADDRINUSE
 # (18352 taken), an unhandled promise rejection, a JSON.parse throw with the
-# caret block, and an Express-style "listening" line. Ports 18350-18353.
+# caret block, an Express-style "listening" line, and pino's JSON records. Ports 18350-18353.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../../.." && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
@@ -72,4 +72,25 @@ cat > "$work/json.js" <<'JS'
 JSON.parse('{"a": 1,');
 JS
 run json-throw node "$work/json.js"
-echo "node $(node --version)" > "$out/VERSION"
+# Structured logs: pino (npm, installed locally) logging a refused database
+# connection with its error object, a listen line and a fatal record.
+pino=/tmp/apps/pinopkg
+if [ ! -d "$pino/node_modules/pino" ]; then
+  mkdir -p "$pino" && (cd "$pino" && npm init -y >/dev/null && npm install pino@9 --no-audit --no-fund >/dev/null)
+fi
+cat > "$work/pino.js" <<JS
+const log = require('$pino/node_modules/pino')({ name: 'api' });
+const net = require('net');
+const http = require('http');
+http.createServer((q, r) => r.end('ok')).listen(18353, '127.0.0.1', function () {
+  log.info({ port: 18353 }, 'server listening on 127.0.0.1:18353');
+  const s = net.connect(18351, '127.0.0.1');
+  s.on('error', (err) => {
+    log.error({ err }, 'database connection failed');
+    log.fatal({ err }, 'cannot start without the database');
+    process.exit(1);
+  });
+});
+JS
+run pino node "$work/pino.js"
+echo "node $(node --version), pino $(node -e "console.log(require('$pino/node_modules/pino/package.json').version)")" > "$out/VERSION"
