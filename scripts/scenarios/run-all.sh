@@ -11,7 +11,8 @@ if [ ${#names[@]} -eq 0 ]; then
   names=(pm2-oom deploy slow-upstream gunicorn-timeout express-db-refused crash-loop
          phpfpm-saturation phpfpm-queue-ny dns-failure quiet-baseline two-upstreams
          gunicorn-oom-kmsg node-heap-oom uwsgi-harakiri phpfpm-terminate backend-down rate-limit
-         failover-no-incident go-panic-loop crash-twice uwsgi-listen-queue deploy-noisy-oom pm2-oom-ny flask-dependency-500)
+         failover-no-incident go-panic-loop crash-twice uwsgi-listen-queue deploy-noisy-oom pm2-oom-ny flask-dependency-500
+         pm2-restart rotation-mid-incident)
 fi
 failed=()
 for n in "${names[@]}"; do

@@ -16,6 +16,7 @@ without query) or field~regex.
 """
 import argparse
 import datetime as dt
+import gzip
 import json
 import os
 import re
@@ -84,20 +85,30 @@ def main():
 
     for spec, want in [(e, True) for e in a.expect] + [(e, False) for e in a.forbid]:
         fn, _, rx = spec.partition(":")
-        with open(os.path.join(a.out, fn), encoding="utf-8", errors="replace") as f:
+        path = os.path.join(a.out, fn)
+        f = gzip.open(path, "rt", encoding="utf-8", errors="replace") if fn.endswith(".gz") else open(path, encoding="utf-8", errors="replace")
+        with f:
             found = any(re.search(rx, line) for line in f)
         if found != want:
             sys.exit("truth: %s: %s %r" % (fn, "no line matches" if want else "a line matches forbidden", rx))
 
+    # access.log and its rotated generations (access.log.1, access.log.2.gz, ...), oldest first
+    def generation(fn):
+        m = re.match(r"^access\.log(?:\.(\d+))?(?:\.gz)?$", fn)
+        return -int(m.group(1) or 0) if m else None
+    access_files = sorted((fn for fn in os.listdir(a.out) if generation(fn) is not None), key=generation)
     recs = []
-    with open(os.path.join(a.out, "access.log"), encoding="utf-8", errors="replace") as f:
-        for n, line in enumerate(f, 1):
-            m = LINE.match(line.rstrip("\n"))
-            if not m:
-                sys.exit("truth: access.log:%d does not match the log format: %r" % (n, line))
-            rec = m.groupdict()
-            rec["t"] = parse_time(rec["time"])
-            recs.append(rec)
+    for fn in access_files:
+        path = os.path.join(a.out, fn)
+        f = gzip.open(path, "rt", encoding="utf-8", errors="replace") if fn.endswith(".gz") else open(path, encoding="utf-8", errors="replace")
+        with f:
+            for n, line in enumerate(f, 1):
+                m = LINE.match(line.rstrip("\n"))
+                if not m:
+                    sys.exit("truth: %s:%d does not match the log format: %r" % (fn, n, line))
+                rec = m.groupdict()
+                rec["t"] = parse_time(rec["time"])
+                recs.append(rec)
 
     incs = []
     for spec in a.incident:
@@ -180,7 +191,8 @@ def main():
     files = sorted(os.listdir(a.out))
     sizes = []
     for fn in files:
-        with open(os.path.join(a.out, fn), "rb") as f:
+        path = os.path.join(a.out, fn)
+        with (gzip.open(path, "rb") if fn.endswith(".gz") else open(path, "rb")) as f:
             sizes.append("| %s | %d |" % (fn, f.read().count(b"\n")))
     with open(a.readme) as f:
         body = f.read().strip()
