@@ -920,6 +920,19 @@ func (f *AccessFormat) str(val []byte, esc accessEscape) string {
 	return unsafe.String(&val[0], len(val))
 }
 
+// accessHasOffset reports whether an ISO time ends in Z or an offset, so
+// that its value does not depend on the configured zone.
+func accessHasOffset(b []byte) bool {
+	if len(b) < 20 {
+		return false
+	}
+	if b[len(b)-1] == 'Z' || b[len(b)-1] == 'z' {
+		return true
+	}
+	tail := b[19:]
+	return bytes.IndexByte(tail, '+') >= 0 || bytes.IndexByte(tail, '-') >= 0
+}
+
 func accessHasBackslash(val []byte) bool {
 	if len(val) >= 32 {
 		return bytes.IndexByte(val, '\\') >= 0
@@ -955,7 +968,7 @@ func (f *AccessFormat) assign(v accessVar, val []byte, esc accessEscape, loc *ti
 		}
 		ev.Time = t
 		// A zone-less time depends on loc, which the caller may change.
-		if len(val) <= len(f.lastRaw) && v != avTimeAny && v != avTimeISO {
+		if len(val) <= len(f.lastRaw) && (v == avTimeLocal || v == avMsec || v == avTimeISO && accessHasOffset(val)) {
 			f.lastLen = copy(f.lastRaw[:], val)
 			f.lastVar, f.lastTime = v, t
 		}

@@ -331,6 +331,31 @@ func TestAccess_TimeOracle(t *testing.T) {
 	}
 }
 
+// The last time read is reused for the next line with the same bytes, but
+// never across zones for a time written without an offset.
+func TestAccess_TimeCacheAndZone(t *testing.T) {
+	f := mustCompile(t, "[$time_iso8601] $status")
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Skip(err)
+	}
+	line := []byte("[2026-11-25T16:42:20] 200")
+	var a, b Event
+	if err := f.Parse(line, time.UTC, &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Parse(line, ny, &b); err != nil {
+		t.Fatal(err)
+	}
+	if !a.Time.Equal(time.Date(2026, 11, 25, 16, 42, 20, 0, time.UTC)) || b.Time.Sub(a.Time) != 5*time.Hour {
+		t.Errorf("UTC %v, New York %v", a.Time, b.Time)
+	}
+	var c Event
+	if err := f.Parse([]byte("[2026-11-25T16:42:20-05:00] 200"), time.UTC, &c); err != nil || !c.Time.Equal(b.Time) {
+		t.Errorf("with offset: %v %v", c.Time, err)
+	}
+}
+
 // $msec (milliseconds) wins over $time_local, before or after it.
 func TestAccess_MsecWins(t *testing.T) {
 	want := time.UnixMilli(1795624940549).UTC()
