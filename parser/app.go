@@ -49,7 +49,13 @@ func hasPrefix(b []byte, s string) bool {
 	return len(b) >= len(s) && string(b[:len(s)]) == s
 }
 
-func contains(b []byte, s string) bool { return bytes.Contains(b, []byte(s)) }
+// The byte-slice helpers below take string needles through aliasStr: a
+// []byte(literal) conversion per call showed up as a copy in profiles.
+func contains(b []byte, s string) bool { return strings.Contains(aliasStr(b), s) }
+
+func indexStr(b []byte, s string) int { return strings.Index(aliasStr(b), s) }
+
+func lastIndexStr(b []byte, s string) int { return strings.LastIndex(aliasStr(b), s) }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
@@ -66,7 +72,7 @@ func atoiPrefix(b []byte) (int64, int) {
 
 // intAfter reads the integer that follows the first occurrence of key in b.
 func intAfter(b []byte, key string) (int64, bool) {
-	i := bytes.Index(b, []byte(key))
+	i := indexStr(b, key)
 	if i < 0 {
 		return 0, false
 	}

@@ -488,3 +488,45 @@ func TestApps_UngroupedTraces(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkApps parses the real lines of the table above, each with its own
+// source (as a shipper that knows the file's kind does) and with detection.
+func BenchmarkApps(b *testing.B) {
+	type item struct {
+		line []byte
+		src  Source
+	}
+	var items []item
+	var size int
+	for _, tc := range appCases {
+		if g := findGroup(readGroups(b, tc.file), tc.match); g != nil {
+			items = append(items, item{g, tc.src})
+			size += len(g)
+		}
+	}
+	for _, mode := range []string{"fixed", "auto"} {
+		b.Run(mode, func(b *testing.B) {
+			parsers := map[Source]*Parser{}
+			for _, it := range items {
+				src := it.src
+				if mode == "auto" {
+					src = SourceAuto
+				}
+				p, err := New(Options{Source: src})
+				if err != nil {
+					b.Fatal(err)
+				}
+				parsers[it.src] = p
+			}
+			var ev Event
+			b.ReportAllocs()
+			b.SetBytes(int64(size))
+			for b.Loop() {
+				for _, it := range items {
+					parsers[it.src].Parse(it.line, &ev)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(items)), "ns/event")
+		})
+	}
+}

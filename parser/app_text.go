@@ -32,7 +32,7 @@ var (
 
 func indexAny(b []byte, markers []string) (int, string) {
 	for _, m := range markers {
-		if i := bytes.Index(b, []byte(m)); i >= 0 {
+		if i := indexStr(b, m); i >= 0 {
 			return i, m
 		}
 	}
@@ -122,7 +122,7 @@ func memoryFigureKB(text []byte) int64 {
 	if v, ok := intAfter(text, "Allowed memory size of"); ok && v > 0 {
 		return v / 1024
 	}
-	if i := bytes.Index(text, []byte(" in use)")); i > 0 {
+	if i := indexStr(text, " in use)"); i > 0 {
 		j := i
 		for j > 0 && isDigit(text[j-1]) {
 			j--
@@ -146,12 +146,12 @@ func dependencyAddr(text []byte, at int) string {
 			return h + ":" + itoa(port)
 		}
 	}
-	if i := bytes.Index(text, []byte("server at \"")); i >= 0 {
+	if i := indexStr(text, "server at \""); i >= 0 {
 		if a := libpqAddr(text[i+len("server at "):]); a != "" {
 			return a
 		}
 	}
-	if i := bytes.Index(text, []byte("on host \"")); i >= 0 {
+	if i := indexStr(text, "on host \""); i >= 0 {
 		if a := libpqAddr(text[i+len("on host "):]); a != "" {
 			return a
 		}
@@ -198,7 +198,7 @@ func joinHostPort(host string, port int64) string {
 // quotedAfter returns the text between key (which ends with the opening
 // quote) and the same quote character.
 func quotedAfter(b []byte, key string) (string, bool) {
-	i := bytes.Index(b, []byte(key))
+	i := indexStr(b, key)
 	if i < 0 {
 		return "", false
 	}
@@ -290,7 +290,7 @@ func plausibleHost(h []byte) bool {
 		return false
 	}
 	for _, s := range sourceSuffixes {
-		if bytes.HasSuffix(h, []byte(s)) {
+		if hasSuffix(h, s) {
 			return false
 		}
 	}

@@ -59,7 +59,7 @@ func (p *Parser) parseGo(line []byte, ev *Event) error {
 			ev.Class = ClassCrash
 		}
 	}
-	if i := bytes.Index(line, []byte("[signal ")); i >= 0 {
+	if i := indexStr(line, "[signal "); i >= 0 {
 		// "[signal SIGSEGV: segmentation violation ...]"
 		sig := line[i+len("[signal "):]
 		if j := bytes.IndexAny(sig, ": ]"); j > 0 {

@@ -85,7 +85,7 @@ func gunicornClass(msg, whole []byte, ev *Event) {
 		if v, ok := intAfter(msg, "pid:"); ok {
 			ev.PID = int(v)
 		}
-		if i := bytes.Index(msg, []byte("was sent ")); i >= 0 {
+		if i := indexStr(msg, "was sent "); i >= 0 {
 			sig := msg[i+len("was sent "):]
 			if j := bytes.IndexAny(sig, "! "); j >= 0 {
 				sig = sig[:j]
@@ -115,7 +115,7 @@ func gunicornClass(msg, whole []byte, ev *Event) {
 		ev.Class = ClassStart
 	case hasPrefix(msg, "Listening at: "):
 		addr := msg[len("Listening at: "):]
-		if i := bytes.LastIndex(addr, []byte(" (")); i >= 0 {
+		if i := lastIndexStr(addr, " ("); i >= 0 {
 			addr = addr[:i]
 		}
 		for _, scheme := range [...]string{"http://", "https://"} {
@@ -189,9 +189,9 @@ func signalName(n int) string {
 // pythonAddrTuple reads "('127.0.0.1', 8000)" as "127.0.0.1:8000" (gunicorn
 // prints its bind addresses as Python tuples).
 func pythonAddrTuple(b []byte) string {
-	i := bytes.Index(b, []byte("('"))
+	i := indexStr(b, "('")
 	if i < 0 {
-		if j := bytes.Index(b, []byte("unix:")); j >= 0 {
+		if j := indexStr(b, "unix:"); j >= 0 {
 			return aliasStr(trimSpace(b[j:]))
 		}
 		return findHostPort(b)

@@ -29,7 +29,10 @@ package parser
 // that may open a group (an exception, a panic, a "Traceback") are copied
 // while the Grouper waits for the next line to see whether a trace follows.
 
-import "bytes"
+import (
+	"bytes"
+	"strings"
+)
 
 type traceMode uint8
 
@@ -228,11 +231,11 @@ func startMode(inner []byte) traceMode {
 	if isDigit(s[len(s)-1]) && inner[0] != ' ' && inner[0] != '\t' && nodeThrowHeader(s) {
 		return modeNodeThrow
 	}
-	if bytes.Contains(s, []byte("Exception")) {
+	if contains(s, "Exception") {
 		return modeStack
 	}
-	if bytes.Contains(s, []byte("Error")) && (jsErrorStart(s) >= 0 || looksLikeJavaThrowable(s)) ||
-		bytes.Contains(s, []byte("Throwable")) && looksLikeJavaThrowable(s) {
+	if contains(s, "Error") && (jsErrorStart(s) >= 0 || looksLikeJavaThrowable(s)) ||
+		contains(s, "Throwable") && looksLikeJavaThrowable(s) {
 		return modeStack
 	}
 	return modeNone
@@ -412,15 +415,15 @@ func wrapperOf(line []byte) (wrapKind, []byte, []byte) {
 		}
 	case c >= 'A' && c <= 'S' && len(line) > 16 && line[3] == ' ' && monthOf(line) != 0 && line[9] == ':':
 		// "Nov 25 16:35:32 host tag[pid]: msg"
-		if sep := bytes.Index(line[16:], []byte(": ")); sep > 0 && sep < 120 {
+		if sep := indexStr(line[16:], ": "); sep > 0 && sep < 120 {
 			key := line[16 : 16+sep+2]
-			if bytes.Count(key, []byte(" ")) <= 2 {
+			if strings.Count(aliasStr(key), " ") <= 2 {
 				return wrapSyslog, key, line[16+sep+2:]
 			}
 		}
 	}
 	// Compose / `pm2 logs`: "web-1  | msg", "0|api  | msg".
-	if i := bytes.Index(line[:min(len(line), 67)], []byte(" | ")); i > 0 && i < 64 {
+	if i := indexStr(line[:min(len(line), 67)], " | "); i > 0 && i < 64 {
 		name := trimSpace(line[:i])
 		ok := len(name) > 0
 		for _, b := range name {

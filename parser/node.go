@@ -46,7 +46,7 @@ func nodeThrowHeader(s []byte) bool {
 // "Error [ERR_X]") begins in l, followed by ": ", or -1.
 func jsErrorStart(l []byte) int {
 	for off := 0; off < len(l); {
-		i := bytes.Index(l[off:], []byte("Error"))
+		i := indexStr(l[off:], "Error")
 		if i < 0 {
 			return -1
 		}
@@ -84,7 +84,7 @@ func (p *Parser) parseNode(line []byte, ev *Event) error {
 		ev.Process = "node"
 		return nil
 	}
-	if i := bytes.Index(line, []byte("FATAL ERROR: ")); i >= 0 || contains(line, "<--- Last few GCs --->") {
+	if i := indexStr(line, "FATAL ERROR: "); i >= 0 || contains(line, "<--- Last few GCs --->") {
 		// V8 heap exhaustion: "FATAL ERROR: Reached heap limit Allocation
 		// failed - JavaScript heap out of memory" and the GC trace before it.
 		ev.Class = ClassRuntimeOOM
@@ -96,7 +96,7 @@ func (p *Parser) parseNode(line []byte, ev *Event) error {
 		if !contains(line, "heap out of memory") && !contains(line, "<--- Last few GCs --->") {
 			ev.Class = ClassCrash // another V8 fatal error (e.g. a failed CHECK)
 		}
-		if j := bytes.Index(line, []byte("\n[")); j >= 0 {
+		if j := indexStr(line, "\n["); j >= 0 {
 			if v, n := atoiPrefix(line[j+2:]); n > 0 && j+2+n < len(line) && line[j+2+n] == ':' {
 				ev.PID = int(v)
 			}
@@ -154,7 +154,7 @@ func nodeErrorLine(b []byte) (errLine []byte, atStart bool) {
 
 // nodeProps returns the "{ code: ..., port: N }" block after a stack, or nil.
 func nodeProps(b []byte) []byte {
-	if i := bytes.Index(b, []byte("  code: ")); i >= 0 {
+	if i := indexStr(b, "  code: "); i >= 0 {
 		start := bytes.LastIndexByte(b[:i], '{')
 		if start < 0 {
 			start = i

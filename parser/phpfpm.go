@@ -42,7 +42,7 @@ func (p *Parser) parsePHPFPM(line []byte, ev *Event) error {
 		ev.Process = "php"
 		return phpError(msg, ev)
 	}
-	colon := bytes.Index(msg, []byte(": "))
+	colon := indexStr(msg, ": ")
 	if colon <= 0 || colon > 12 {
 		return errPHPFPMFormat
 	}
@@ -79,7 +79,7 @@ func phpfpmClass(msg []byte, ev *Event) {
 	case hasPrefix(msg, "child ") && contains(msg, " exited on signal "):
 		// "child 123 exited on signal 9 (SIGKILL) after 31.0 seconds from start"
 		childPID()
-		if i := bytes.Index(msg, []byte("(SIG")); i >= 0 {
+		if i := indexStr(msg, "(SIG"); i >= 0 {
 			if j := bytes.IndexByte(msg[i:], ')'); j > 0 {
 				ev.Signal = aliasStr(msg[i+1 : i+j])
 			}
@@ -102,12 +102,12 @@ func phpfpmClass(msg []byte, ev *Event) {
 	case hasPrefix(msg, "child ") && contains(msg, " said into std"):
 		// catch_workers_output: the child's own words, often PHP's errors.
 		childPID()
-		if i := bytes.Index(msg, []byte("\"")); i >= 0 {
+		if i := indexStr(msg, "\""); i >= 0 {
 			inner := bytes.TrimSuffix(msg[i+1:], []byte("\""))
-			if k := bytes.Index(inner, []byte("PHP message: ")); k >= 0 {
+			if k := indexStr(inner, "PHP message: "); k >= 0 {
 				inner = inner[k+len("PHP message: "):]
 			}
-			if j := bytes.Index(inner, []byte("PHP ")); j >= 0 {
+			if j := indexStr(inner, "PHP "); j >= 0 {
 				_ = phpError(inner[j:], ev)
 				ev.Message = aliasStr(msg)
 				return

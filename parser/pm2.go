@@ -31,9 +31,9 @@ func pm2LogsPrefix(b []byte) (app, rest []byte, ok bool) {
 	if n == 0 || n >= len(b) || b[n] != '|' {
 		return nil, b, false
 	}
-	end := bytes.Index(b[n+1:], []byte(" | "))
+	end := indexStr(b[n+1:], " | ")
 	if end <= 0 || end > 64 {
-		if end = bytes.Index(b[n+1:], []byte(" |")); end <= 0 || end > 64 || n+1+end+2 != len(b) {
+		if end = indexStr(b[n+1:], " |"); end <= 0 || end > 64 || n+1+end+2 != len(b) {
 			return nil, b, false
 		}
 		return trimSpace(b[n+1 : n+1+end]), nil, true
@@ -111,7 +111,7 @@ func (p *Parser) pm2AppLine(line []byte, skip int, ev *Event) error {
 
 // pm2AppRef reads "[name:id]" after key in msg.
 func pm2AppRef(msg []byte, key string) (name []byte, ok bool) {
-	i := bytes.Index(msg, []byte(key))
+	i := indexStr(msg, key)
 	if i < 0 {
 		return nil, false
 	}
@@ -129,7 +129,7 @@ func pm2AppRef(msg []byte, key string) (name []byte, ok bool) {
 
 // bracketAfter returns the text in the brackets following key.
 func bracketAfter(msg []byte, key string) ([]byte, bool) {
-	i := bytes.Index(msg, []byte(key))
+	i := indexStr(msg, key)
 	if i < 0 {
 		return nil, false
 	}
@@ -181,16 +181,16 @@ func pm2Daemon(msg []byte, ev *Event) {
 	case contains(msg, "too many unstable restarts"):
 		// PM2 gave up: the app stays down ("errored") until someone acts.
 		ev.Class = ClassStop
-		if i := bytes.Index(msg, []byte("Script ")); i >= 0 {
+		if i := indexStr(msg, "Script "); i >= 0 {
 			script := msg[i+len("Script "):]
-			if j := bytes.Index(script, []byte(" had ")); j > 0 {
+			if j := indexStr(script, " had "); j > 0 {
 				ev.Process = aliasStr(script[:j])
 			}
 		}
 	case hasPrefix(msg, "Stopping app:"):
 		ev.Class = ClassStop
 		name := msg[len("Stopping app:"):]
-		if j := bytes.Index(name, []byte(" id:")); j >= 0 {
+		if j := indexStr(name, " id:"); j >= 0 {
 			name = name[:j]
 		}
 		ev.App = aliasStr(name)

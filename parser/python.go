@@ -21,7 +21,7 @@ func (p *Parser) parsePython(line []byte, ev *Event) error {
 		ev.Process = "python"
 		return nil
 	}
-	tb := bytes.Index(line, []byte(pyTraceback))
+	tb := indexStr(line, pyTraceback)
 	if tb < 0 {
 		msg := trimSpace(rest)
 		ev.Message = aliasStr(msg)

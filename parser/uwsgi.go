@@ -28,7 +28,7 @@ func (p *Parser) parseUWSGI(line []byte, ev *Event) error {
 		if v, ok := intAfter(msg, "{rss usage:"); ok {
 			ev.MemoryKB = v / 1024
 		}
-		if i := bytes.Index(msg, []byte("[pid: ")); i >= 0 {
+		if i := indexStr(msg, "[pid: "); i >= 0 {
 			msg = msg[i:]
 		}
 	}
@@ -39,7 +39,7 @@ func (p *Parser) parseUWSGI(line []byte, ev *Event) error {
 		if v, ok := intAfter(msg, "[pid:"); ok {
 			ev.PID = int(v)
 		}
-		if i := bytes.Index(msg, []byte("} [")); i >= 0 && ev.Time.IsZero() {
+		if i := indexStr(msg, "} ["); i >= 0 && ev.Time.IsZero() {
 			if t, _, ok := appCTime(msg[i+3:], p.opts.Location); ok {
 				ev.Time = t
 			}
@@ -76,7 +76,7 @@ func (p *Parser) parseUWSGI(line []byte, ev *Event) error {
 		}
 		ev.Class = ClassStart
 	case hasPrefix(msg, "*** Starting uWSGI"):
-		if i := bytes.Index(msg, []byte(" on [")); i >= 0 && ev.Time.IsZero() {
+		if i := indexStr(msg, " on ["); i >= 0 && ev.Time.IsZero() {
 			if t, _, ok := appCTime(msg[i+5:], p.opts.Location); ok {
 				ev.Time = t
 			}
@@ -90,7 +90,7 @@ func (p *Parser) parseUWSGI(line []byte, ev *Event) error {
 	case contains(msg, "bound to TCP address") || contains(msg, "bound to UNIX address"):
 		ev.Class = ClassOther
 		for _, key := range [...]string{"TCP address ", "UNIX address "} {
-			if i := bytes.Index(msg, []byte(key)); i >= 0 {
+			if i := indexStr(msg, key); i >= 0 {
 				a := msg[i+len(key):]
 				if j := bytes.IndexByte(a, ' '); j >= 0 {
 					a = a[:j]
