@@ -24,9 +24,13 @@ import (
 var (
 	corpusDir   = flag.String("explain.corpus", "", "write the explain benchmark corpus to this directory and exit (scripts/bench/explain.sh)")
 	corpusLines = flag.Int("explain.lines", 1000000, "access lines of the explain benchmark corpus")
+	corpusQuiet = flag.Int("explain.quiet", 0, "quiet minutes between two incidents in the explain benchmark corpus")
 )
 
-const benchScenario = "../../testdata/scenarios/pm2-oom"
+const (
+	benchScenario = "../../testdata/scenarios/pm2-oom"
+	benchQuiet    = "../../testdata/scenarios/quiet-baseline"
+)
 
 var timeShapes = []struct {
 	re     *regexp.Regexp
@@ -71,34 +75,59 @@ func shiftLine(line string, d time.Duration, cidOff int64) string {
 	return line
 }
 
-// writeExplainCorpus writes the corpus and returns its total line count.
-func writeExplainCorpus(dir string, accessLines int) (int64, error) {
-	files, err := filepath.Glob(filepath.Join(benchScenario, "*.log"))
-	if err != nil || len(files) == 0 {
-		return 0, fmt.Errorf("no scenario logs in %s", benchScenario)
+type benchSource struct {
+	files map[string][]string
+	base  time.Time // first access time, zone-naive
+}
+
+func loadBenchSource(dir string) (*benchSource, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "*.log"))
+	if err != nil || len(paths) == 0 {
+		return nil, fmt.Errorf("no scenario logs in %s", dir)
 	}
-	src := map[string][]string{}
-	perCopy := 0
-	for _, f := range files {
-		data, err := os.ReadFile(f)
+	src := &benchSource{files: map[string][]string{}}
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
 		lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
 		if len(lines) == 1 && lines[0] == "" {
 			continue
 		}
-		src[filepath.Base(f)] = lines
-		if filepath.Base(f) == "access.log" {
-			perCopy = len(lines)
+		src.files[filepath.Base(p)] = lines
+	}
+	acc := src.files["access.log"]
+	if len(acc) == 0 {
+		return nil, fmt.Errorf("%s has no access.log", dir)
+	}
+	m := timeShapes[0].re.FindString(acc[0])
+	if src.base, err = time.Parse(timeShapes[0].layout, m); err != nil {
+		return nil, fmt.Errorf("%s: first access time: %w", dir, err)
+	}
+	return src, nil
+}
+
+// writeExplainCorpus writes the corpus and returns its total line count.
+// Each cycle is one copy of the incident scenario followed by quiet copies
+// of the quiet baseline (404s and a 499, no 5xx): quiet=0 makes every minute
+// an incident, the engine at its busiest; a few quiet copies per incident is
+// closer to a real day.
+func writeExplainCorpus(dir string, accessLines, quiet int) (int64, error) {
+	incident, err := loadBenchSource(benchScenario)
+	if err != nil {
+		return 0, err
+	}
+	cycle := []*benchSource{incident}
+	if quiet > 0 {
+		q, err := loadBenchSource(benchQuiet)
+		if err != nil {
+			return 0, err
+		}
+		for i := 0; i < quiet; i++ {
+			cycle = append(cycle, q)
 		}
 	}
-	if perCopy == 0 {
-		return 0, fmt.Errorf("scenario has no access.log")
-	}
-	// The scenario spans about 45 s; copies are a minute apart so their
-	// incidents stay separate.
-	const period = 60 * time.Second
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return 0, err
 	}
@@ -109,30 +138,50 @@ func writeExplainCorpus(dir string, accessLines int) (int64, error) {
 	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), conf, 0o644); err != nil {
 		return 0, err
 	}
-	copies := (accessLines + perCopy - 1) / perCopy
-	var total int64
-	for name, lines := range src {
-		f, err := os.Create(filepath.Join(dir, name))
-		if err != nil {
-			return 0, err
+	type out struct {
+		f *os.File
+		w *bufio.Writer
+	}
+	outs := map[string]*out{}
+	defer func() {
+		for _, o := range outs {
+			o.f.Close()
 		}
-		w := bufio.NewWriterSize(f, 1<<20)
-		written := 0
-		for k := 0; k < copies; k++ {
-			for _, l := range lines {
-				if name == "access.log" && written >= accessLines {
-					break
+	}()
+	// Each scenario spans under a minute; copies are a minute apart so
+	// their incidents stay separate.
+	const period = 60 * time.Second
+	start := incident.base
+	var total int64
+	access := 0
+	for k := 0; access < accessLines; k++ {
+		src := cycle[k%len(cycle)]
+		shift := start.Add(time.Duration(k) * period).Sub(src.base)
+		for name, lines := range src.files {
+			o := outs[name]
+			if o == nil {
+				f, err := os.Create(filepath.Join(dir, name))
+				if err != nil {
+					return 0, err
 				}
-				io.WriteString(w, shiftLine(l, time.Duration(k)*period, int64(k)*1_000_000))
-				w.WriteByte('\n')
-				written++
+				o = &out{f, bufio.NewWriterSize(f, 1<<20)}
+				outs[name] = o
+			}
+			for _, l := range lines {
+				if name == "access.log" {
+					if access >= accessLines {
+						break
+					}
+					access++
+				}
+				io.WriteString(o.w, shiftLine(l, shift, int64(k+1)*1_000_000))
+				o.w.WriteByte('\n')
+				total++
 			}
 		}
-		total += int64(written)
-		if err := w.Flush(); err != nil {
-			return 0, err
-		}
-		if err := f.Close(); err != nil {
+	}
+	for _, o := range outs {
+		if err := o.w.Flush(); err != nil {
 			return 0, err
 		}
 	}
@@ -153,7 +202,7 @@ func TestWriteExplainCorpus(t *testing.T) {
 		}
 		return
 	}
-	n, err := writeExplainCorpus(*corpusDir, *corpusLines)
+	n, err := writeExplainCorpus(*corpusDir, *corpusLines, *corpusQuiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +213,7 @@ func TestWriteExplainCorpus(t *testing.T) {
 // its companions; lines/s is the end-to-end figure (read, parse, correlate).
 func BenchmarkExplain(b *testing.B) {
 	dir := b.TempDir()
-	n, err := writeExplainCorpus(dir, 200_000)
+	n, err := writeExplainCorpus(dir, 200_000, 0)
 	if err != nil {
 		b.Skip(err)
 	}
