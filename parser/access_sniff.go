@@ -66,8 +66,8 @@ func accessSniffBracketTime(line []byte) bool {
 }
 
 // accessSniffRequestStatus looks for `HTTP/1.1" 200 ` (a quoted request
-// line and the status after it); the nginx error log quotes requests too,
-// but follows them with a comma.
+// line and the status after it) in lines without a bracketed stamp; the
+// nginx error log quotes requests too, but follows them with a comma.
 func accessSniffRequestStatus(line []byte) bool {
 	for off := 0; ; {
 		i := bytes.Index(line[off:], []byte(" HTTP/"))
@@ -82,6 +82,12 @@ func accessSniffRequestStatus(line []byte) bool {
 		}
 		if j == i || j+5 > len(line) || line[j] != '"' || line[j+1] != ' ' {
 			continue
+		}
+		// A bracket before the request that was not an nginx time (the
+		// first test) is another server's stamp, e.g. werkzeug's
+		// "[25/Nov/2026 16:38:41]": an application's log, not nginx's.
+		if bytes.IndexByte(line[:i], '[') >= 0 {
+			return false
 		}
 		s := line[j+2:]
 		if len(s) >= 3 && s[0] >= '1' && s[0] <= '5' && s[1] >= '0' && s[1] <= '9' && s[2] >= '0' && s[2] <= '9' &&

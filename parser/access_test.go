@@ -645,6 +645,16 @@ func TestAccess_ZeroAlloc(t *testing.T) {
 }
 
 func TestLooksLikeAccess(t *testing.T) {
+	// Formats without a bracketed time are recognised by the request and
+	// status: the bare sample with its time field cut out.
+	for _, l := range []string{
+		`127.0.0.1 "GET /ok/first?x=1 HTTP/1.1" 200 127.0.0.1:18001 200 0.000 0.000 0.000 0.000`,
+		`10.0.0.1 "POST /api HTTP/2.0" 502 - "curl/8.0"`,
+	} {
+		if !looksLikeAccess([]byte(l)) {
+			t.Errorf("not recognised: %s", l)
+		}
+	}
 	for _, s := range loadAccessSamples(t) {
 		for i, l := range s.lines {
 			if !looksLikeAccess(l) {
@@ -666,6 +676,9 @@ func TestLooksLikeAccess(t *testing.T) {
 		`{"status":"die","id":"4f8e","from":"alpine","Type":"container","Action":"die","Actor":{"ID":"4f8e","Attributes":{"exitCode":"137","image":"alpine","name":"web"}},"scope":"local","time":1764088940,"timeNano":1764088940123456789}`,
 		`Nov 25 16:42:20 host kernel: [12345.678] Out of memory: Killed process 123 (node)`,
 		`[2026-11-25 16:42:20 +0000] [123] [CRITICAL] WORKER TIMEOUT (pid:124)`,
+		// Flask's development server (werkzeug), from testdata/python/flask.log:
+		// its own stamp, an application's log.
+		`127.0.0.1 - - [25/Nov/2026 16:38:41] "GET / HTTP/1.1" 500 -`,
 		``, `-`,
 	} {
 		if looksLikeAccess([]byte(l)) {
