@@ -453,6 +453,9 @@ func detectApp(line []byte, program string) Source {
 	if src := detectTrace(line); src != "" {
 		return src
 	}
+	if phpfpmDateless(first) {
+		return SourcePHPFPM
+	}
 	if looksLikeUWSGI(first) {
 		return SourceUWSGI
 	}

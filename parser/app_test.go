@@ -99,6 +99,10 @@ var appCases = []appCase{
 	{"php_fpm/fpm.log", "exiting, bye-bye!", SourcePHPFPM, ClassStop, "level=NOTICE process=php-fpm"},
 	{"php_fpm/bind.log", "unable to bind listening socket", SourcePHPFPM, ClassListenError, "up=127.0.0.1:18331 level=ERROR process=php-fpm"},
 	{"php_fpm/bind.log", "FPM initialization failed", SourcePHPFPM, ClassProcessExit, "level=ERROR process=php-fpm"},
+	{"php_fpm/public.log", "WARNING: [pool www] server reached pm.max_children", SourcePHPFPM, ClassPoolSaturated, "app=www level=WARNING process=php-fpm"},
+	{"php_fpm/public.log", "NOTICE: Finishing", SourcePHPFPM, ClassStop, "level=NOTICE process=php-fpm"},
+	{"php_fpm/public.log", "child 10 started", SourcePHPFPM, ClassStart, "app=www pid=10 level=DEBUG process=php-fpm ts=2018-05-28T10:31:16Z"},
+	{"php_fpm/public.log", "server reached max_children setting (8)", SourcePHPFPM, ClassPoolSaturated, "app=example.com level=WARNING process=php-fpm"},
 	{"php_fpm/php-error.log", "Allowed memory size of 8388608 bytes", SourcePHPFPM, ClassRuntimeOOM, "mem=8192 level=Fatal error process=php msg=Allowed memory size ts=2026-11-25T16:38:13Z"},
 
 	// Node.js 20 (scripts/reallogs/apps/node.sh).

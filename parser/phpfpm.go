@@ -16,8 +16,30 @@ func looksLikePHPFPM(b []byte) bool {
 	return len(b) > 22 && b[0] == '[' && b[3] == '-' && b[7] == '-' && b[12] == ' ' && monthOf(b[4:7]) != 0
 }
 
+// phpfpmLevels are zlog's level names.
+var phpfpmLevels = [...]string{"DEBUG", "NOTICE", "WARNING", "ERROR", "ALERT"}
+
+// phpfpmDateless recognises the form without a date some container setups
+// write ("WARNING: [pool www] server reached ...").
+func phpfpmDateless(b []byte) bool {
+	for _, lv := range phpfpmLevels {
+		if hasPrefix(b, lv) && hasPrefix(b[len(lv):], ": ") {
+			rest := b[len(lv)+2:]
+			return hasPrefix(rest, "[pool ") || hasPrefix(rest, "fpm is running") || hasPrefix(rest, "ready to handle") ||
+				hasPrefix(rest, "Finishing ...") || hasPrefix(rest, "Terminating ...") || hasPrefix(rest, "exiting, bye-bye")
+		}
+	}
+	return false
+}
+
 func (p *Parser) parsePHPFPM(line []byte, ev *Event) error {
 	first := firstLine(line)
+	if phpfpmDateless(first) {
+		ev.Kind = KindUpstreamEvent
+		ev.Process = "php-fpm"
+		phpfpmMessage(trimSpace(first), ev)
+		return nil
+	}
 	if len(first) == 0 || first[0] != '[' {
 		return errPHPFPMFormat
 	}
@@ -46,8 +68,23 @@ func (p *Parser) parsePHPFPM(line []byte, ev *Event) error {
 	if colon <= 0 || colon > 12 {
 		return errPHPFPMFormat
 	}
+	phpfpmMessage(msg, ev)
+	return nil
+}
+
+// phpfpmMessage reads "LEVEL: [pool name] message" (the part after the date).
+func phpfpmMessage(msg []byte, ev *Event) {
+	colon := indexStr(msg, ": ")
 	ev.Level = aliasStr(msg[:colon])
 	msg = msg[colon+2:]
+	if hasPrefix(msg, "pid ") {
+		// log_level = debug: "pid 1, fpm_children_make(), line 421: [pool www] ..."
+		if i := indexStr(msg, "), line "); i > 0 {
+			if j := indexStr(msg[i:], ": "); j > 0 {
+				msg = msg[i+j+2:]
+			}
+		}
+	}
 	if hasPrefix(msg, "[pool ") {
 		if end := bytes.IndexByte(msg, ']'); end > 0 {
 			ev.App = aliasStr(msg[len("[pool "):end])
@@ -56,7 +93,6 @@ func (p *Parser) parsePHPFPM(line []byte, ev *Event) error {
 	}
 	ev.Message = aliasStr(msg)
 	phpfpmClass(msg, ev)
-	return nil
 }
 
 func phpfpmClass(msg []byte, ev *Event) {
