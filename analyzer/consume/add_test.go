@@ -15,7 +15,7 @@ func BenchmarkConsumer_Add(b *testing.B) {
 	c := New(nil, nil, DefaultConfig(), testLogger(b), &Metrics{})
 	var ev parser.Event
 	hdrs := make([]record.Header, 0, 16)
-	batch := &clickhouse.Batch{}
+	p := &pending{batch: &clickhouse.Batch{}}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -24,9 +24,9 @@ func BenchmarkConsumer_Add(b *testing.B) {
 		for _, h := range m.Headers {
 			hdrs = append(hdrs, record.Header{Key: h.Key, Value: h.Value})
 		}
-		c.add(batch, m, hdrs, &ev)
-		if batch.Len() >= 50000 {
-			batch.Reset()
+		c.add(p, m, hdrs, &ev)
+		if p.batch.Len() >= 50000 {
+			p.batch.Reset()
 		}
 	}
 }

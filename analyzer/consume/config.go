@@ -23,6 +23,7 @@ type Config struct {
 	ClickHouse ClickHouseConfig `yaml:"clickhouse"`
 	Batch      BatchConfig      `yaml:"batch"`
 	Retry      RetryConfig      `yaml:"retry"`
+	Correlate  CorrelateConfig  `yaml:"correlate"`
 	// Listen is the address of /metrics and /healthz; "" disables them.
 	Listen string `yaml:"listen"`
 }
@@ -89,8 +90,9 @@ func DefaultConfig() Config {
 		ClickHouse: ClickHouseConfig{Addr: "127.0.0.1:9000", Database: "culprit", User: "default"},
 		// 50k rows per insert keeps ClickHouse's part count low at 150k
 		// lines/s; one second bounds the delay a quiet stream sees.
-		Batch: BatchConfig{MaxRows: 50000, MaxWait: Duration(time.Second)},
-		Retry: RetryConfig{Initial: Duration(200 * time.Millisecond), Max: Duration(10 * time.Second)},
+		Batch:     BatchConfig{MaxRows: 50000, MaxWait: Duration(time.Second)},
+		Retry:     RetryConfig{Initial: Duration(200 * time.Millisecond), Max: Duration(10 * time.Second)},
+		Correlate: CorrelateConfig{Topic: "culprit.events", Group: "culprit-correlator", Idle: Duration(2 * time.Second)},
 	}
 }
 
@@ -136,6 +138,12 @@ func (c Config) Validate() error {
 	}
 	if c.Retry.Initial <= 0 || c.Retry.Max < c.Retry.Initial {
 		bad("retry.initial must be positive and retry.max at least retry.initial")
+	}
+	if c.Correlate.Enabled && (c.Correlate.Topic == "" || c.Correlate.Group == "" || c.Correlate.Idle <= 0) {
+		bad("correlate.topic, correlate.group and correlate.idle are required when correlate.enabled")
+	}
+	if c.Correlate.Enabled && c.Correlate.Group == c.Kafka.Group {
+		bad("correlate.group must differ from kafka.group")
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("analyze config: %w", err)

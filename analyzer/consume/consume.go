@@ -2,6 +2,7 @@ package consume
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/culprit-dev/culprit/analyzer"
 	"github.com/culprit-dev/culprit/analyzer/clickhouse"
 	"github.com/culprit-dev/culprit/internal/record"
 	"github.com/culprit-dev/culprit/parser"
@@ -22,6 +24,11 @@ import (
 type Fetcher interface {
 	FetchMessage(ctx context.Context) (kafka.Message, error)
 	CommitMessages(ctx context.Context, msgs ...kafka.Message) error
+}
+
+// Producer re-produces evidence onto the events topic; a kafka.Writer.
+type Producer interface {
+	WriteMessages(ctx context.Context, msgs ...kafka.Message) error
 }
 
 // Writer stores a batch; *clickhouse.Store is the real one.
@@ -48,6 +55,15 @@ type Consumer struct {
 	failing atomic.Bool
 	// free holds written batches for reuse: their columns keep capacity.
 	free chan *clickhouse.Batch
+	// events, when set, receives the evidence of each batch (correlate).
+	events Producer
+}
+
+// WithEvents makes the consumer re-produce evidence to p before it
+// commits, for the correlator.
+func (c *Consumer) WithEvents(p Producer) *Consumer {
+	c.events = p
+	return c
 }
 
 // New wires a Consumer; cfg must be valid.
@@ -64,10 +80,11 @@ func (c *Consumer) Healthy() bool { return !c.failing.Load() }
 // pending is a batch with the last message of each partition it holds: the
 // offsets to commit once the batch is stored.
 type pending struct {
-	batch *clickhouse.Batch
-	last  map[int]kafka.Message
-	msgs  int
-	first time.Time
+	batch  *clickhouse.Batch
+	events []kafka.Message // evidence for the events topic
+	last   map[int]kafka.Message
+	msgs   int
+	first  time.Time
 }
 
 // Run consumes until ctx is cancelled (then it stores and commits what it
@@ -173,7 +190,7 @@ func (c *Consumer) buildLoop(ctx context.Context, msgs <-chan kafka.Message, fet
 			for _, h := range m.Headers {
 				hdrs = append(hdrs, record.Header{Key: h.Key, Value: h.Value})
 			}
-			c.add(cur.batch, &m, hdrs, &ev)
+			c.add(cur, &m, hdrs, &ev)
 			cur.last[m.Partition] = m
 			cur.msgs++
 			c.metrics.Messages.Add(1)
@@ -215,6 +232,14 @@ func (c *Consumer) writeLoop(ctx context.Context, ready <-chan *pending) error {
 				return nil
 			}
 			return err
+		}
+		if err := c.produceRetry(wctx, p); err != nil {
+			// Stored but not handed to the correlator: leave the offsets
+			// uncommitted so the lines (and their evidence) come again.
+			c.log.Warn("evidence not produced; lines stay uncommitted", "lines", p.msgs, "err", err)
+			for range ready {
+			}
+			return nil
 		}
 		c.commitRetry(wctx, p)
 		p.batch.Reset()
@@ -265,6 +290,28 @@ func (c *Consumer) writeRetry(ctx context.Context, p *pending) error {
 	}
 }
 
+// produceRetry hands p's evidence to the correlator before p is committed.
+func (c *Consumer) produceRetry(ctx context.Context, p *pending) error {
+	if c.events == nil || len(p.events) == 0 {
+		return nil
+	}
+	backoff := c.cfg.Retry.Initial.D()
+	for {
+		err := c.events.WriteMessages(ctx, p.events...)
+		if err == nil {
+			c.failing.Store(false)
+			c.metrics.Evidence.Add(uint64(len(p.events)))
+			return nil
+		}
+		c.failing.Store(true)
+		c.log.Warn("kafka: producing evidence failed; retrying", "err", err, "records", len(p.events))
+		if !sleep(ctx, jitter(backoff)) {
+			return ctx.Err()
+		}
+		backoff = min(backoff*2, c.cfg.Retry.Max.D())
+	}
+}
+
 // commitRetry commits p's offsets. A commit that keeps failing (the group
 // rebalanced, the broker is gone for good) is given up after a few tries:
 // the rows are stored, so the worst outcome is a re-delivery, which the
@@ -297,7 +344,8 @@ type parserKey struct{ kind, format, tz, boot string }
 
 // add parses one record into b. Nothing here fails: a record we cannot
 // read becomes an unparsed row with the reason.
-func (c *Consumer) add(b *clickhouse.Batch, m *kafka.Message, hdrs []record.Header, ev *parser.Event) {
+func (c *Consumer) add(p *pending, m *kafka.Message, hdrs []record.Header, ev *parser.Event) {
+	b := p.batch
 	line, herr := record.FromHeaders(m.Value, hdrs)
 	o := clickhouse.Origin{Host: line.Host, Service: line.Labels["service"], Path: line.Path, FileID: line.FileID,
 		Offset: line.Offset, ReadTime: line.ReadTime, Truncated: line.Truncated}
@@ -315,18 +363,31 @@ func (c *Consumer) add(b *clickhouse.Batch, m *kafka.Message, hdrs []record.Head
 		b.AddUnparsed(m.Value, "bad record headers: "+herr.Error(), &o)
 		return
 	}
-	p, err := c.parserFor(line.Kind, line.LogFormat, line.TZ, line.BootTime)
+	pr, err := c.parserFor(line.Kind, line.LogFormat, line.TZ, line.BootTime)
 	if err != nil {
 		c.metrics.Unparsed.Add(1)
 		b.AddUnparsed(m.Value, err.Error(), &o)
 		return
 	}
-	p.Parse(line.Value, ev)
+	pr.Parse(line.Value, ev)
 	if ev.Kind == parser.KindUnparsed {
 		c.metrics.Unparsed.Add(1)
 	}
 	c.metrics.countKind(ev.Kind)
 	b.Add(ev, &o)
+	if c.events != nil && analyzer.Wants(ev) {
+		if ev.Time.IsZero() {
+			ev.Time = o.ReadTime
+		}
+		rec := EvidenceRecord{Event: *ev, Line: string(line.Value), Path: o.Path, Host: o.Host, Service: o.Service,
+			FileID: o.FileID, Offset: o.Offset}
+		if rec.Event.Hostname == "" {
+			rec.Event.Hostname = o.Host
+		}
+		if v, err := json.Marshal(&rec); err == nil {
+			p.events = append(p.events, kafka.Message{Key: serviceKey(o.Service), Value: v})
+		}
+	}
 }
 
 // parserFor caches one Parser per source, format, zone and boot time: a

@@ -53,12 +53,18 @@ func scenarioRecords(t testing.TB, name string) []kafka.Message {
 		t.Fatal(err)
 	}
 	var out []kafka.Message
-	for file, kind := range map[string]string{"access.log": "nginx_access", "error.log": "nginx_error", "kern.log": "kernel",
-		"pm2.log": "pm2"} {
-		data, err := os.ReadFile(filepath.Join(dir, file))
-		if errors.Is(err, os.ErrNotExist) {
-			continue
+	files, _ := filepath.Glob(filepath.Join(dir, "*.log"))
+	for _, path := range files {
+		// As a shipper configured per file would label them; the rest
+		// (app, kernel, supervisor logs) is detected per line.
+		file, kind := filepath.Base(path), "auto"
+		switch file {
+		case "access.log":
+			kind = "nginx_access"
+		case "error.log":
+			kind = "nginx_error"
 		}
+		data, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -461,4 +467,22 @@ func TestConsumer_ForeignRecords(t *testing.T) {
 	if !strings.Contains(reason, "bad record headers") {
 		t.Errorf("reason %q", reason)
 	}
+}
+
+func queryStrings(t testing.TB, conn driver.Conn, q string) []string {
+	t.Helper()
+	rows, err := conn.Query(context.Background(), q)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	return out
 }

@@ -23,6 +23,7 @@ type Metrics struct {
 	Commits      atomic.Uint64 // successful offset commits
 	CommitErrors atomic.Uint64 // failed offset commits
 	FetchErrors  atomic.Uint64 // failed fetches that were retried
+	Evidence     atomic.Uint64 // evidence records produced for the correlator
 	BatchAge     atomic.Int64  // ns from a batch's first record to its store, last batch
 
 	requests, proxyErrors, upstreamEvents atomic.Uint64
@@ -72,6 +73,7 @@ func (m *Metrics) write(w io.Writer, store *clickhouse.Store, lag func() int64) 
 	counter("culprit_analyzer_commits_total", "Kafka offset commits.", m.Commits.Load())
 	counter("culprit_analyzer_commit_errors_total", "Kafka offset commits that failed.", m.CommitErrors.Load())
 	counter("culprit_analyzer_fetch_errors_total", "Kafka fetches that failed and were retried.", m.FetchErrors.Load())
+	counter("culprit_analyzer_evidence_total", "Evidence records produced onto the events topic.", m.Evidence.Load())
 	fmt.Fprintf(w, "# HELP culprit_analyzer_batch_age_seconds Time from a batch's first record to its store (last batch).\n"+
 		"# TYPE culprit_analyzer_batch_age_seconds gauge\nculprit_analyzer_batch_age_seconds %g\n",
 		time.Duration(m.BatchAge.Load()).Seconds())

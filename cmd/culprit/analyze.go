@@ -13,6 +13,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/culprit-dev/culprit/analyzer"
 	"github.com/culprit-dev/culprit/analyzer/clickhouse"
 	"github.com/culprit-dev/culprit/analyzer/consume"
 )
@@ -86,6 +87,27 @@ func analyze(ctx context.Context, log *slog.Logger, cfg consume.Config, ready ch
 
 	metrics := &consume.Metrics{}
 	c := consume.New(reader, store, cfg, log, metrics)
+	var correlated chan error
+	corrCtx, stopCorrelator := context.WithCancel(ctx)
+	defer stopCorrelator()
+	if cfg.Correlate.Enabled {
+		events := &kafka.Writer{Addr: kafka.TCP(cfg.Kafka.Brokers...), Topic: cfg.Correlate.Topic,
+			// Keyed by service: one correlator sees all of a service's evidence.
+			Balancer: &kafka.Hash{}, RequiredAcks: kafka.RequireAll, BatchSize: 1000,
+			BatchTimeout: 5 * time.Millisecond, AllowAutoTopicCreation: true}
+		defer events.Close()
+		c.WithEvents(events)
+		evReader := kafka.NewReader(kafka.ReaderConfig{Brokers: cfg.Kafka.Brokers, GroupID: cfg.Correlate.Group,
+			Topic: cfg.Correlate.Topic, MinBytes: 1, MaxBytes: cfg.Kafka.FetchMaxBytes, MaxWait: 250 * time.Millisecond,
+			CommitInterval: 0, StartOffset: kafka.FirstOffset})
+		defer evReader.Close()
+		corr, err := consume.NewCorrelator(evReader, store, cfg, analyzer.Config{}, log)
+		if err != nil {
+			return err
+		}
+		correlated = make(chan error, 1)
+		go func() { correlated <- corr.Run(corrCtx) }()
+	}
 
 	var srv *http.Server
 	if cfg.Listen != "" {
@@ -114,6 +136,14 @@ func analyze(ctx context.Context, log *slog.Logger, cfg consume.Config, ready ch
 	log.Info("analyze: consuming", "brokers", cfg.Kafka.Brokers, "topic", cfg.Kafka.Topic, "group", cfg.Kafka.Group,
 		"clickhouse", cfg.ClickHouse.Addr, "database", cfg.ClickHouse.Database, "listen", cfg.Listen)
 	err = c.Run(ctx)
+	// The consumer has stored and committed what it held; stop the
+	// correlator too (it also stops when the consumer failed).
+	stopCorrelator()
+	if correlated != nil {
+		if cerr := <-correlated; cerr != nil && err == nil {
+			err = cerr
+		}
+	}
 	log.Info("analyze: stopped", "records", metrics.Messages.Load(), "stored", metrics.StoredLines.Load(), "err", err)
 	return err
 }

@@ -1,0 +1,192 @@
+package consume
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/culprit-dev/culprit/analyzer"
+	"github.com/culprit-dev/culprit/analyzer/clickhouse"
+	"github.com/culprit-dev/culprit/parser"
+)
+
+// CorrelateConfig turns on the streaming correlation: the parse stage
+// re-produces the events that can matter to an incident (5xx, proxy errors,
+// upstream events) onto Topic, keyed by service, and a correlator consumes
+// Topic in its own group, so one correlator sees all evidence of a service.
+type CorrelateConfig struct {
+	Enabled bool   `yaml:"enabled"`
+	Topic   string `yaml:"topic"`
+	Group   string `yaml:"group"`
+	// Idle is how long the correlator waits without evidence before it
+	// advances its clock with the wall clock, closing what is quiet.
+	Idle Duration `yaml:"idle"`
+}
+
+// EvidenceRecord is the value of an events-topic record: the parsed event,
+// its line and the line's identity (for dedup of re-deliveries).
+type EvidenceRecord struct {
+	Event   parser.Event `json:"event"`
+	Line    string       `json:"line"`
+	Path    string       `json:"path"`
+	Host    string       `json:"host"`
+	Service string       `json:"service"`
+	FileID  string       `json:"file_id"`
+	Offset  int64        `json:"offset"`
+}
+
+// serviceKey is the partitioning key of the events topic. Without a
+// service label every record shares one key, so one correlator sees all
+// evidence: correct, but it does not scale past one correlator (the
+// analyzer's topology mapping is not exported for the parse stage yet).
+func serviceKey(service string) []byte {
+	if service == "" {
+		return []byte("-")
+	}
+	return []byte(service)
+}
+
+// IncidentWriter stores incident revisions; *clickhouse.Store is one.
+type IncidentWriter interface {
+	WriteIncidents(ctx context.Context, incs []analyzer.Incident, now time.Time) error
+}
+
+// Correlator consumes the events topic, runs the analyzer engine and
+// upserts incidents. Offsets are committed only for evidence the engine no
+// longer needs (older than its watermark minus retention): after a restart
+// it re-reads what open incidents rest on and rebuilds them with the same
+// ids.
+type Correlator struct {
+	fetch   Fetcher
+	store   IncidentWriter
+	eng     *analyzer.Engine
+	cfg     Config
+	engCfg  analyzer.Config
+	log     *slog.Logger
+	seen    map[string]time.Time // line identity -> event time, for dedup
+	fifo    []fifoItem           // fetched, not yet committed
+	Written atomic.Uint64        // incident revisions stored
+	Events  atomic.Uint64        // evidence records consumed (after dedup)
+}
+
+type fifoItem struct {
+	t time.Time
+	m kafka.Message
+}
+
+// NewCorrelator wires a correlator; engCfg configures the engine.
+func NewCorrelator(f Fetcher, w IncidentWriter, cfg Config, engCfg analyzer.Config, log *slog.Logger) (*Correlator, error) {
+	engCfg.EmitOpen = true
+	eng, err := analyzer.New(engCfg)
+	if err != nil {
+		return nil, err
+	}
+	d := analyzer.DefaultConfig()
+	if engCfg.Retention == 0 {
+		engCfg.Retention = d.Retention
+	}
+	if engCfg.Lateness == 0 {
+		engCfg.Lateness = d.Lateness
+	}
+	return &Correlator{fetch: f, store: w, eng: eng, cfg: cfg, engCfg: engCfg, log: log, seen: map[string]time.Time{}}, nil
+}
+
+// Run correlates until ctx is cancelled.
+func (c *Correlator) Run(ctx context.Context) error {
+	idle := c.cfg.Correlate.Idle.D()
+	for {
+		fctx, cancel := context.WithTimeout(ctx, idle)
+		m, err := c.fetch.FetchMessage(fctx)
+		cancel()
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			// Idle (or the broker is away): let event time follow the
+			// wall clock so quiet incidents close and get written.
+			c.eng.Advance(time.Now().Add(-c.engCfg.Lateness))
+			if err := c.flush(ctx); err != nil {
+				return err
+			}
+			continue
+		}
+		var rec EvidenceRecord
+		if err := json.Unmarshal(m.Value, &rec); err != nil {
+			c.log.Warn("events topic: undecodable record skipped", "partition", m.Partition, "offset", m.Offset, "err", err)
+			c.fifo = append(c.fifo, fifoItem{time.Time{}, m})
+			continue
+		}
+		id := rec.FileID + "@" + fmt.Sprint(rec.Offset)
+		if _, dup := c.seen[id]; !dup {
+			c.seen[id] = rec.Event.Time
+			c.Events.Add(1)
+			c.eng.AddOwned(&analyzer.Evidence{Event: rec.Event,
+				Origin: analyzer.Origin{Path: rec.Path, Host: rec.Host}, Line: rec.Line})
+		}
+		c.fifo = append(c.fifo, fifoItem{rec.Event.Time, m})
+		if len(c.fifo)%1024 == 0 {
+			if err := c.flush(ctx); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// flush writes what the engine has to say, then commits the evidence it no
+// longer needs and forgets old identities.
+func (c *Correlator) flush(ctx context.Context) error {
+	incs := c.eng.Drain()
+	if len(incs) > 0 {
+		now := time.Now()
+		for i := range incs {
+			// Versions must grow across restarts too (the engine's count
+			// starts again at 1): the write time in ns does.
+			incs[i].Version = int(now.UnixNano()) + i
+		}
+		backoff := c.cfg.Retry.Initial.D()
+		for {
+			err := c.store.WriteIncidents(ctx, incs, now)
+			if err == nil {
+				break
+			}
+			if clickhouse.IsPermanent(err) || ctx.Err() != nil {
+				return fmt.Errorf("write incidents: %w", err)
+			}
+			c.log.Warn("clickhouse: writing incidents failed; retrying", "err", err)
+			if !sleep(ctx, jitter(backoff)) {
+				return nil
+			}
+			backoff = min(backoff*2, c.cfg.Retry.Max.D())
+		}
+		c.Written.Add(uint64(len(incs)))
+	}
+	horizon := c.eng.Watermark().Add(-c.engCfg.Retention)
+	n := 0
+	last := map[int]kafka.Message{}
+	for n < len(c.fifo) && c.fifo[n].t.Before(horizon) {
+		last[c.fifo[n].m.Partition] = c.fifo[n].m
+		n++
+	}
+	if n > 0 {
+		msgs := make([]kafka.Message, 0, len(last))
+		for _, m := range last {
+			msgs = append(msgs, m)
+		}
+		if err := c.fetch.CommitMessages(ctx, msgs...); err != nil {
+			c.log.Warn("events topic: commit failed; will retry", "err", err)
+		} else {
+			c.fifo = append(c.fifo[:0], c.fifo[n:]...)
+		}
+	}
+	for id, t := range c.seen {
+		if t.Before(horizon) {
+			delete(c.seen, id)
+		}
+	}
+	return nil
+}

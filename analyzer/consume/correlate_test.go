@@ -1,0 +1,157 @@
+package consume
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/culprit-dev/culprit/analyzer"
+	"github.com/culprit-dev/culprit/analyzer/clickhouse"
+	"github.com/culprit-dev/culprit/internal/record"
+	"github.com/culprit-dev/culprit/internal/testenv"
+	"github.com/culprit-dev/culprit/parser"
+)
+
+// Lines of a real capture go through Kafka, the parse stage, the events
+// topic and the correlator; the incidents that land in ClickHouse are the
+// scenario's ground truth, cause for cause, even though every line was
+// delivered twice.
+func TestCorrelate_ScenarioIncidents(t *testing.T) {
+	for _, sc := range []string{"pm2-oom", "gunicorn-timeout"} {
+		t.Run(sc, func(t *testing.T) { correlateScenario(t, sc) })
+	}
+}
+
+func correlateScenario(t *testing.T, sc string) {
+	chAddr := testenv.ClickHouseAddr(t)
+	// One partition, lines in the order they were written, as live shippers
+	// tailing these files would deliver them: a replay that delivers one
+	// file minutes after another is beyond any watermark's lateness.
+	lines := newTopic(t, 1)
+	events := newTopic(t, 2)
+	conn, db := migrated(t, chAddr)
+	msgs := byWriteTime(t, scenarioRecords(t, sc))
+	lines.produce(t, msgs)
+	lines.produce(t, msgs[:len(msgs)/2]) // a shipper that re-sent half its lines
+
+	var truth struct {
+		Incidents []struct {
+			Upstream string `json:"upstream"`
+			Cause    string `json:"cause"`
+		} `json:"incidents"`
+	}
+	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "scenarios", sc, "truth.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &truth); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, in := range truth.Incidents {
+		want = append(want, in.Cause+" "+in.Upstream)
+	}
+	sort.Strings(want)
+
+	cfg := testConfig(lines, chAddr, db, "culprit-test-"+lines.topic)
+	cfg.Correlate = CorrelateConfig{Enabled: true, Topic: events.topic, Group: "culprit-test-" + events.topic,
+		Idle: Duration(2 * time.Second)}
+	chConn, err := clickhouse.Open(context.Background(), clickhouse.ConnConfig{Addr: chAddr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer chConn.Close()
+	store := clickhouse.NewStore(chConn, db)
+	w := &kafka.Writer{Addr: kafka.TCP(events.brokers), Topic: events.topic, Balancer: &kafka.Hash{},
+		RequiredAcks: kafka.RequireAll, BatchTimeout: 5 * time.Millisecond}
+	defer w.Close()
+	r := newReader(cfg)
+	defer r.Close()
+	evCfg := cfg
+	evCfg.Kafka.Topic, evCfg.Kafka.Group = events.topic, cfg.Correlate.Group
+	er := newReader(evCfg)
+	defer er.Close()
+	m := &Metrics{}
+	c := New(r, store, cfg, testLogger(t), m).WithEvents(w)
+	corr, err := NewCorrelator(er, store, cfg, analyzer.Config{}, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 2)
+	go func() { done <- c.Run(ctx) }()
+	go func() { done <- corr.Run(ctx) }()
+	var got []string
+	waitFor(t, "the scenario's incidents in ClickHouse", 40*time.Second, func() bool {
+		got = nil
+		for _, row := range queryStrings(t, chConn, "SELECT concat(cause, ' ', upstream) FROM "+db+".incidents FINAL WHERE state = 'closed' ORDER BY 1") {
+			got = append(got, row)
+		}
+		return m.StoredLines.Load() >= uint64(len(msgs)) && len(got) >= len(want)
+	})
+	cancel()
+	for i := 0; i < 2; i++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("incidents in ClickHouse:\n%s\nground truth:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// Evidence of the latest revision is stored with it.
+	ev := count(t, conn, "SELECT count() FROM "+db+".incident_evidence FINAL WHERE (incident_id, version) IN (SELECT incident_id, max(version) FROM "+db+".incidents GROUP BY incident_id)")
+	if ev == 0 {
+		t.Error("no evidence stored for the incidents")
+	}
+	t.Logf("%s: %d lines (+%d re-sent), %d evidence records, %d incident revisions written", sc, len(msgs), len(msgs)/2,
+		m.Evidence.Load(), corr.Written.Load())
+}
+
+// byWriteTime orders records by the time their line was written (a line
+// without a time keeps its predecessor's), files interleaved.
+func byWriteTime(t *testing.T, msgs []kafka.Message) []kafka.Message {
+	t.Helper()
+	type keyed struct {
+		at time.Time
+		m  kafka.Message
+	}
+	parsers := map[string]*parser.Parser{}
+	last := map[string]time.Time{}
+	var ks []keyed
+	var ev parser.Event
+	for _, m := range msgs {
+		hs := make([]record.Header, 0, len(m.Headers))
+		for _, h := range m.Headers {
+			hs = append(hs, record.Header{Key: h.Key, Value: h.Value})
+		}
+		l, err := record.FromHeaders(m.Value, hs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, ok := parsers[l.Path]
+		if !ok {
+			if p, err = parser.New(parser.Options{Source: parser.Source(l.Kind), LogFormat: l.LogFormat}); err != nil {
+				t.Fatal(err)
+			}
+			parsers[l.Path] = p
+		}
+		p.Parse(l.Value, &ev)
+		if !ev.Time.IsZero() {
+			last[l.Path] = ev.Time
+		}
+		ks = append(ks, keyed{last[l.Path], m})
+	}
+	sort.SliceStable(ks, func(i, j int) bool { return ks[i].at.Before(ks[j].at) })
+	out := make([]kafka.Message, len(ks))
+	for i, k := range ks {
+		out[i] = k.m
+	}
+	return out
+}
