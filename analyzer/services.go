@@ -3,7 +3,6 @@ package analyzer
 import (
 	"fmt"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -309,29 +308,6 @@ func (inv *inventory) isService(name string) bool {
 // upstreamService names the service behind an upstream key.
 func (inv *inventory) upstreamService(up string) string {
 	return inv.byUpstream[up]
-}
-
-// services lists every known service name.
-func (inv *inventory) services() []string {
-	set := map[string]bool{}
-	if inv.topo != nil {
-		for _, s := range inv.topo.Services {
-			set[s.Name] = true
-		}
-	}
-	for _, m := range []map[string]string{inv.byUpstream, inv.byApp, inv.byPath} {
-		for _, s := range m {
-			if s != "" {
-				set[s] = true
-			}
-		}
-	}
-	out := make([]string, 0, len(set))
-	for s := range set {
-		out = append(out, s)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func oneLine(s string) string {
