@@ -26,9 +26,8 @@ import (
 // values into \x22 and \x5C (escape=json into \" and \\), so a quoted
 // variable can never contain its closing quote and the first occurrence is
 // the right one. Three cases need more than that and get their own scanner:
-//   - the format's last literal must end the line, unless it is a quote and
-//     values are escaped (then text after it, fields appended to the user's
-//     format, is ignored: "combined" reads "combined + extras" lines);
+//   - the format's last literal must end the line (a line with more fields
+//     than the format is refused, not read with a wrong last field);
 //   - $time_local contains a space: it is 26 bytes wide;
 //   - $upstream_* values contain ", " and " : " (one value per upstream tried,
 //     groups separated by " : "): when such a variable is followed by a space
@@ -500,15 +499,17 @@ func (f *AccessFormat) parseSteps(line []byte, loc *time.Location, ev *Event) er
 		case scanSuffix:
 			if f.escape != escapeNone && st.lit[0] == '"' {
 				// An escaped value cannot hold the closing quote, so the
-				// first one ends it. Fields logged after the format's
-				// last one (combined read from "combined + extras", as
-				// nginx.org's "main" format is) are ignored.
+				// first one ends it, and text after it means the line has
+				// more fields than the format (combined given for
+				// nginx.org's "main", which adds "$http_x_forwarded_for").
+				// Say so rather than read `curl" "-` as the user agent;
+				// callers that try several formats rely on the refusal.
 				end = f.indexLit(line, pos, st)
 				if end < 0 {
 					return fmt.Errorf("%s: expected %q after it, not found in the rest of the line %q (truncated?)", st.name, st.lit, accessQuoteMax(line[pos:]))
 				}
-				if after := end + len(st.lit); after < len(line) && line[after] != ' ' {
-					return fmt.Errorf("%s: unexpected %q after the format's last field", st.name, accessQuoteMax(line[after:]))
+				if after := end + len(st.lit); after < len(line) {
+					return fmt.Errorf("%s: the line goes on after the format's last field: %q (log_format with fewer fields than the log?)", st.name, accessQuoteMax(line[after:]))
 				}
 				break
 			}
