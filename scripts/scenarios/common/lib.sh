@@ -6,7 +6,8 @@ set -euo pipefail
 COMMON="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$COMMON/../../.." && pwd)"
 WORK="/tmp/scenarios/$NAME"
-OUT="$REPO/testdata/scenarios/$NAME"
+# SCN_OUT_ROOT: capture somewhere else (a reproducibility check that leaves testdata alone).
+OUT="${SCN_OUT_ROOT:-$REPO/testdata/scenarios}/$NAME"
 NPM_DIR="/tmp/scenarios/npm"
 # Debian's python, not a pyenv shim: gunicorn and flask come from Debian.
 PY=/usr/bin/python3
