@@ -57,12 +57,23 @@ func (sh *Shipper) readKmsg(ctx context.Context, src *sourceState, wg *sync.Wait
 	}
 	defer f.Close()
 	log.Info("following kernel messages", "resume_seq", next, "boot_time", src.bootTime)
-	buf := make([]byte, 16<<10) // a kmsg record is at most about 8 KiB
+	deadlines := f.SetReadDeadline(time.Time{}) == nil // the device: yes; a regular file (tests): no
+	buf := make([]byte, 16<<10)                        // a kmsg record is at most about 8 KiB
+	var carry []byte                                   // a regular file (tests) may cut a record between reads
 	for ctx.Err() == nil {
 		ck := &chunk{cur: cur}
 		now := time.Now()
 		for len(ck.lines) < 1024 {
+			if deadlines {
+				// Go polls the device: a read blocks until a record comes
+				// (no EAGAIN), so a deadline bounds how long a chunk waits
+				// and lets a stop interrupt the read.
+				f.SetReadDeadline(time.Now().Add(sh.cfg.Tail.PollInterval))
+			}
 			n, err := f.Read(buf)
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				break
+			}
 			if errors.Is(err, syscall.EPIPE) {
 				// The ring buffer overwrote records we had not read yet.
 				src.errorf(log, "overrun", "kernel ring buffer overrun: some kernel messages were overwritten before they were read")
@@ -71,8 +82,14 @@ func (sh *Shipper) readKmsg(ctx context.Context, src *sourceState, wg *sync.Wait
 			if n == 0 || err != nil {
 				break // EAGAIN: nothing new (or EOF on a regular file in tests)
 			}
-			// One read is one record; a regular file (tests) holds many.
-			for _, rec := range bytes.Split(bytes.TrimRight(buf[:n], "\n"), []byte("\n")) {
+			// One read is one record on the device; a file holds many.
+			data := append(carry, buf[:n]...)
+			end := bytes.LastIndexByte(data, '\n')
+			carry = append([]byte(nil), data[end+1:]...)
+			if end < 0 {
+				continue
+			}
+			for _, rec := range bytes.Split(data[:end], []byte("\n")) {
 				if len(rec) == 0 || rec[0] == ' ' {
 					continue // " SUBSYSTEM=..." dictionary lines
 				}
@@ -89,6 +106,9 @@ func (sh *Shipper) readKmsg(ctx context.Context, src *sourceState, wg *sync.Wait
 				return
 			}
 			continue
+		}
+		if deadlines {
+			continue // the read already waited
 		}
 		select {
 		case <-ctx.Done():
