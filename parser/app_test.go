@@ -534,3 +534,34 @@ func BenchmarkApps(b *testing.B) {
 		})
 	}
 }
+
+// Parsers and the Grouper stay linear on hostile 1 MiB input built from the
+// fragments they search for (a bracket search without a bound once took 12 s
+// on repeated "Error ["). The bound is loose: a quadratic path takes far
+// longer even on a loaded machine.
+func TestApps_LinearOnHostileInput(t *testing.T) {
+	frags := []string{"x.js:1", "Error", "Error: ", "Error [", ":1", "\n    at x", "\n\tat x", pyTraceback + "\n",
+		"\nx\n  y", "host='a', port=1 ", "\"(", "{", "\n", " | ", "panic: x\n", "Caused by: x\n", "[pid: ", "address: '"}
+	const limit = 2 * time.Second
+	for _, frag := range frags {
+		in := bytes.Repeat([]byte(frag), (MaxLineBytes-16)/len(frag))
+		for _, src := range appSources {
+			p, _ := New(Options{Source: src})
+			var ev Event
+			start := time.Now()
+			p.Parse(in, &ev)
+			if d := time.Since(start); d > limit {
+				t.Errorf("%s on repeated %q: %v", src, frag, d)
+			}
+		}
+		g := NewGrouper(300, 1<<16)
+		start := time.Now()
+		for _, l := range bytes.Split(in, []byte("\n")) {
+			g.Add(l)
+		}
+		g.Flush()
+		if d := time.Since(start); d > limit {
+			t.Errorf("grouper on repeated %q: %v", frag, d)
+		}
+	}
+}

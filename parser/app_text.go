@@ -255,8 +255,10 @@ func findHostPort(b []byte) string {
 			}
 			continue
 		}
+		// Host names are at most 253 bytes: bounding the walk back keeps a
+		// line full of "x.js:1x.js:1..." linear.
 		j := i
-		for j > 0 && hostByte(b[j-1]) {
+		for j > 0 && i-j < 256 && hostByte(b[j-1]) {
 			j--
 		}
 		host := b[j:i]

@@ -282,3 +282,49 @@ func abs(v int) int {
 	}
 	return v
 }
+
+// A trace that reached us wrapped (container runtime, compose, syslog) is
+// grouped, unwrapped by Parse and classified as the bare trace is.
+func TestGrouper_WrappedTracesParseAlike(t *testing.T) {
+	p, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrappers := map[string]func(i int) string{
+		"cri":     func(int) string { return "2026-11-25T16:35:32.123456789Z stderr F " },
+		"compose": func(int) string { return "api-1  | " },
+		"syslog":  func(int) string { return "Nov 25 16:35:32 web1 app[123]: " },
+	}
+	for _, file := range []string{"python/tracebacks.log", "node/econnrefused.log", "java/wrapped-refused.log", "go/oom.log"} {
+		raw, err := os.ReadFile(filepath.Join("testdata", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
+		var bare []Class
+		for _, g := range multi(groupLines(lines)) {
+			var ev Event
+			p.Parse(g, &ev)
+			bare = append(bare, ev.Class)
+		}
+		for name, prefix := range wrappers {
+			var got []Class
+			for _, g := range multi(groupLines(wrap(lines, prefix))) {
+				var ev Event
+				p.Parse(g, &ev)
+				got = append(got, ev.Class)
+			}
+			if strings.Join(classStrings(got), ",") != strings.Join(classStrings(bare), ",") {
+				t.Errorf("%s wrapped by %s: classes %v, bare %v", file, name, got, bare)
+			}
+		}
+	}
+}
+
+func classStrings(cs []Class) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = string(c)
+	}
+	return out
+}

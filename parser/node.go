@@ -53,7 +53,9 @@ func jsErrorStart(l []byte) int {
 		i += off
 		end := i + len("Error")
 		if end < len(l) && l[end] == ' ' && end+1 < len(l) && l[end+1] == '[' {
-			if j := bytes.IndexByte(l[end:], ']'); j > 0 {
+			// "Error [ERR_HTTP_HEADERS_SENT]": codes are short; a bounded
+			// search keeps a line of repeated "Error [" linear.
+			if j := bytes.IndexByte(l[end:min(len(l), end+64)], ']'); j > 0 {
 				end += j + 1
 			}
 		}
