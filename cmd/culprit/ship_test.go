@@ -293,3 +293,65 @@ func TestShip_BadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestShip_Reload: SIGHUP re-reads the config (a new source starts), the
+// running files resume from the checkpoint without duplicates, and an
+// invalid config is refused while the old one keeps running.
+func TestShip_Reload(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	bin := buildCulprit(t)
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
+	os.WriteFile(a, []byte("A 0000000 x\nA 0000001 x\n"), 0o644)
+	os.WriteFile(b, []byte("B 0000000 y\n"), 0o644)
+	topic := fmt.Sprintf("test.ship.reload.%d", time.Now().UnixNano())
+	cfg := writeShipConfig(t, dir, brokers, topic, "", a)
+	cmd := exec.Command(bin, "ship", "--config", cfg)
+	var logs bytes.Buffer
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("shipper logs:\n%s", tail(logs.String(), 4000))
+		}
+	}()
+	waitTopic := func(what string, ok func(map[string]map[int]int) bool) map[string]map[int]int {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			seen, _ := readNumbers(t, brokers, topic)
+			if ok(seen) {
+				return seen
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s: %v", what, seen)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	waitTopic("a.log", func(s map[string]map[int]int) bool { return len(s["A"]) == 2 })
+
+	os.WriteFile(cfg, []byte("not: [valid"), 0o644)
+	cmd.Process.Signal(syscall.SIGHUP)
+	time.Sleep(500 * time.Millisecond)
+	if !strings.Contains(logs.String(), "reload failed; keeping the running config") {
+		t.Error("an invalid config was not refused on SIGHUP")
+	}
+	writeShipConfig(t, dir, brokers, topic, "", a, b)
+	cmd.Process.Signal(syscall.SIGHUP)
+	f, _ := os.OpenFile(a, os.O_WRONLY|os.O_APPEND, 0)
+	f.WriteString("A 0000002 x\n")
+	f.Close()
+	seen := waitTopic("b.log and the rest of a.log", func(s map[string]map[int]int) bool {
+		return len(s["B"]) == 1 && len(s["A"]) == 3
+	})
+	for n, c := range seen["A"] {
+		if c != 1 {
+			t.Errorf("A %d shipped %d times across the reload", n, c)
+		}
+	}
+}
