@@ -17,6 +17,8 @@ port=${KAFKA_PORT:-19092}
 cport=${KAFKA_CONTROLLER_PORT:-19093}
 dir=${KAFKA_DIR:-$root/.stack/kafka}
 heap=${KAFKA_HEAP:-512m}
+# A loaded 2-core machine has taken a minute to start the JVM broker.
+timeout=${KAFKA_START_TIMEOUT:-180}
 pidfile=$dir/kafka.pid
 addr=127.0.0.1:$port
 java=${JAVA_HOME:+$JAVA_HOME/bin/}java
@@ -97,7 +99,7 @@ up() {
       tail -n 30 "$dir/logs/server.log" "$dir/logs/stdout.log" >&2 2>/dev/null || true
       log "broker exited during start-up (logs in $dir/logs)"; exit 1
     fi
-    if [ $((SECONDS - t0)) -ge 90 ]; then log "no answer on $addr after 90 s (logs in $dir/logs)"; exit 1; fi
+    if [ $((SECONDS - t0)) -ge "$timeout" ]; then log "no answer on $addr after $timeout s (logs in $dir/logs)"; exit 1; fi
     sleep 0.5
   done
   log "up on $addr (pid $(cat "$pidfile"), $((SECONDS - t0)) s)"
