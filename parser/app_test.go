@@ -131,6 +131,10 @@ var appCases = []appCase{
 	{"go/slog.log", "cache unavailable", SourceApp, ClassDependencyRefused, "dep=127.0.0.1:18371 level=ERROR ts=2026-11-25T17:17:04Z"},
 	{"go/slog.log", "\"msg\":\"listening\"", SourceApp, ClassStart, "up=127.0.0.1:18373 level=INFO"},
 
+	// uvicorn, from public reports (testdata/app/README.md).
+	{"app/public-uvicorn.log", "Uvicorn running on", SourceApp, ClassStart, "up=0.0.0.0:19000 level=INFO"},
+	{"app/public-uvicorn.log", "error while attempting to bind", SourceApp, ClassListenError, "up=0.0.0.0:7878 level=ERROR"},
+
 	// Python 3.11 (scripts/reallogs/apps/python.sh).
 	{"python/tracebacks.log", "Traceback#1", SourcePython, ClassCrash, "process=python msg=ZeroDivisionError: division by zero"},
 	{"python/tracebacks.log", "Traceback#2", SourcePython, ClassRuntimeOOM, "process=python msg=MemoryError"},

@@ -26,7 +26,7 @@ var (
 		"urlopen error timed out", "socket.timeout", "ESOCKETTIMEDOUT", "Operation timed out"}
 	crashMarkers = [...]string{"uncaughtException", "Uncaught ", "unhandledRejection", "UnhandledPromiseRejection",
 		"Segmentation fault", "core dumped", "[nodemon] app crashed"}
-	startMarkers = [...]string{"istening on", "istening at", "Running on http", "unning at http",
+	startMarkers = [...]string{"istening on", "istening at", "Running on http", "running on http", "unning at http",
 		"erver started on", "Now listening on", "Tomcat started on port", "started on port", "istening to port"}
 )
 
@@ -53,6 +53,10 @@ func classifyText(text []byte, ev *Event) {
 		// gunicorn "Connection in use" a listen address: the marker decides.
 		ev.Class = ClassListenError
 		ev.Upstream = hostPortFrom(text, i)
+		if ev.Upstream == "" && contains(text, "('") {
+			// Python servers print the address as a tuple: ('0.0.0.0', 8000).
+			ev.Upstream = pythonAddrTuple(text)
+		}
 		if ev.Upstream == "" {
 			ev.Upstream = portOnly(text)
 		}
