@@ -7,7 +7,8 @@ package parser
 //   - Java: an exception line, "\tat " frames, "Caused by:", "\t... N more";
 //   - Python: "Traceback (most recent call last):", indented frames, the
 //     exception line, and chained tracebacks ("During handling of the above
-//     exception ...", "The above exception was the direct cause ...");
+//     exception ...", "The above exception was the direct cause ..."); a
+//     log line naming an exception right before it is kept with it;
 //   - Node.js: an error line with "    at " frames and its "{ code: ... }"
 //     block; an uncaught throw ("file:line", source, caret, error, stack,
 //     "Node.js vX"); the V8 heap-OOM block ("<--- Last few GCs --->" ...
@@ -324,6 +325,13 @@ func (g *Grouper) continues(inner []byte) bool {
 			return nodeTail(g, inner, s, indented)
 		}
 	case modeStack:
+		if !g.frame && g.lines == 1 && hasPrefix(s, pyTraceback) {
+			// Python's logging.exception: the message line, then the
+			// traceback ("ERROR in app: Exception on / [GET]", gunicorn's
+			// "Exception in worker process"). One event, with the line's time.
+			g.mode, g.state = modePython, 0
+			return true
+		}
 		if frameLine(inner) {
 			g.frame = true
 			g.brace = hasSuffix(s, "{")

@@ -53,6 +53,8 @@ func TestGrouper_RealTraces(t *testing.T) {
 		{"go/segv.log", []string{"panic: runtime error"}, []string{"\t/tmp/apps/go/src/main.go:24 +0x88"}},
 		{"go/http-refused.log", []string{"panic: dependency unavailable"}, []string{"\t/tmp/apps/go/src/main.go:38 +0x3f8"}},
 		{"go/oom.log", []string{"runtime: out of memory"}, []string{"\t/usr/local/go/src/runtime/mcleanup.go:672 +0xa5"}},
+		{"python/flask.log", []string{"ERROR in app: Exception on / [GET]"}, []string{"KeyError: 'missing'"}},
+		{"gunicorn/boot-failure.log", []string{"[ERROR] Exception in worker process"}, []string{"ModuleNotFoundError: No module named 'nosuchmodule_for_culprit'"}},
 		// PM2 `time: true`: every line carries the stamp; real capture.
 		{"pm2/crasher-error.log", []string{"Error: boom", "Error: boom", "Error: boom"},
 			[]string{"    at process.processTimers (node:internal/timers:519:7)", "    at process.processTimers (node:internal/timers:519:7)",
