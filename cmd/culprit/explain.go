@@ -153,6 +153,14 @@ func explain(ctx context.Context, e *env, o explainOptions) (*report, error) {
 			notes = append(notes, "assumed zone-less times are UTC (no --tz and no access log offset to infer it from)")
 		}
 	}
+	hasAccess := false
+	for _, f := range files {
+		hasAccess = hasAccess || f.kind == parser.SourceNginxAccess
+	}
+	if !hasAccess {
+		notes = append(notes, "no nginx access log recognised among the inputs, so no 5xx to explain: give the access log, "+
+			"with --log-format 'your log_format' (or an nginx *.conf next to it) if it is not in a common format, or force it with nginx_access=PATH")
+	}
 	for _, f := range files {
 		if f.kind == "" {
 			notes = append(notes, fmt.Sprintf("skipped %s: %s", f.path, f.why))
