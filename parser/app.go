@@ -487,6 +487,8 @@ func detectTrace(line []byte) Source {
 		return SourcePython
 	case hasPrefix(s, "panic: ") || hasPrefix(s, "fatal error: ") || hasPrefix(s, "runtime: out of memory"):
 		return SourceGo
+	case goSignalLine(s) && contains(line, "\ngoroutine "):
+		return SourceGo
 	case hasPrefix(s, "Exception in thread ") || looksLikeJavaThrowable(s) && contains(line, "\n\tat "):
 		return SourceJava
 	case looksLikeJavaThrowable(s) && len(first) == len(line) && javaPackage(s):

@@ -33,7 +33,7 @@ func (p *Parser) parseGo(line []byte, ev *Event) error {
 		case hasPrefix(s, "runtime: out of memory"):
 			oom = true
 			ev.MemoryKB = memoryFigureKB(s)
-		case hasPrefix(s, "panic: ") || hasPrefix(s, "fatal error: "):
+		case hasPrefix(s, "panic: ") || hasPrefix(s, "fatal error: ") || goSignalLine(s):
 			if key == nil {
 				key = s
 			}
@@ -53,6 +53,16 @@ func (p *Parser) parseGo(line []byte, ev *Event) error {
 	case oom || contains(key, "out of memory") || contains(key, "failed to reserve") ||
 		contains(key, "cannot allocate memory"):
 		ev.Class = ClassRuntimeOOM
+	case goSignalLine(key):
+		// "SIGQUIT: quit": the runtime dumps every goroutine and exits 2.
+		// A quit was asked for; the other signals are crashes.
+		ev.Signal = aliasStr(key[:indexStr(key, ":")])
+		ev.Class = ClassCrash
+		if ev.Signal == "SIGQUIT" {
+			ev.Class = ClassProcessExit
+			ev.ExitCode = 2
+		}
+		return nil
 	default:
 		classifyText(key, ev)
 		if ev.Class == ClassOther || ev.Class == ClassStart {

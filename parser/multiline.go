@@ -224,6 +224,10 @@ func startMode(inner []byte) traceMode {
 		if hasPrefix(s, "panic: ") || hasPrefix(s, "fatal error: ") || hasPrefix(s, "runtime: out of memory") {
 			return modeGo
 		}
+	case 'S':
+		if goSignalLine(s) {
+			return modeGo
+		}
 	case '<', 'F':
 		if hasPrefix(s, "<--- Last few GCs --->") || hasPrefix(s, "<--- JS stacktrace --->") || hasPrefix(s, "FATAL ERROR: ") {
 			return modeNodeOOM
@@ -296,10 +300,10 @@ func (g *Grouper) continues(inner []byte) bool {
 		case indented, hasPrefix(s, "goroutine "), hasPrefix(s, "runtime stack:"), hasPrefix(s, "[signal "),
 			hasPrefix(s, "created by "), hasPrefix(s, "panic: "), hasPrefix(s, "fatal error: "),
 			hasPrefix(s, "runtime: "), hasPrefix(s, "exit status "), hasPrefix(s, "...additional frames elided..."),
-			hasPrefix(s, "[recovered]"):
+			hasPrefix(s, "[recovered]"), hasPrefix(s, "PC="):
 			return true
 		}
-		return goFuncLine(s)
+		return goFuncLine(s) || registerLine(s)
 	case modeNodeOOM:
 		if indented || s[0] == '[' || hasPrefix(s, "<---") || hasPrefix(s, "FATAL ERROR:") || hasPrefix(s, "-----") ||
 			hasPrefix(s, "Security context:") || nativeFrame(s) {
@@ -384,6 +388,42 @@ func goFuncLine(s []byte) bool {
 		return false
 	}
 	return bytes.IndexByte(name, '.') >= 0 || string(name) == "panic"
+}
+
+// goSignalLine: the first line of the Go runtime's report of a fatal signal
+// outside Go code or a SIGQUIT dump ("SIGQUIT: quit", "SIGSEGV: segmentation
+// violation").
+func goSignalLine(s []byte) bool {
+	if !hasPrefix(s, "SIG") {
+		return false
+	}
+	i := 3
+	for i < len(s) && s[i] >= 'A' && s[i] <= 'Z' {
+		i++
+	}
+	return i > 4 && i+2 < len(s) && s[i] == ':' && s[i+1] == ' ' && s[i+2] >= 'a' && s[i+2] <= 'z'
+}
+
+// registerLine: the register dump at the end of a Go signal report
+// ("rax    0x0", "rflags 0x246").
+func registerLine(s []byte) bool {
+	i := 0
+	for i < len(s) && i < 7 && (s[i] >= 'a' && s[i] <= 'z' || isDigit(s[i])) {
+		i++
+	}
+	if i < 2 || i >= len(s) || s[i] != ' ' {
+		return false
+	}
+	rest := trimSpace(s[i:])
+	if !hasPrefix(rest, "0x") || len(rest) < 3 {
+		return false
+	}
+	for _, c := range rest[2:] {
+		if !isDigit(c) && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // nativeFrame: " 1: 0xb78db3 node::OOMErrorHandler(...)".

@@ -52,6 +52,7 @@ func TestGrouper_RealTraces(t *testing.T) {
 		{"go/panic.log", []string{"panic: unexpected state"}, []string{"\t/tmp/apps/go/src/main.go:21 +0x40b"}},
 		{"go/segv.log", []string{"panic: runtime error"}, []string{"\t/tmp/apps/go/src/main.go:24 +0x88"}},
 		{"go/http-refused.log", []string{"panic: dependency unavailable"}, []string{"\t/tmp/apps/go/src/main.go:38 +0x3f8"}},
+		{"go/sigquit.log", []string{"SIGQUIT: quit"}, []string{"gs     0x0"}},
 		{"go/oom.log", []string{"runtime: out of memory"}, []string{"\t/usr/local/go/src/runtime/mcleanup.go:672 +0xa5"}},
 		{"python/flask.log", []string{"ERROR in app: Exception on / [GET]"}, []string{"KeyError: 'missing'"}},
 		{"gunicorn/boot-failure.log", []string{"[ERROR] Exception in worker process"}, []string{"ModuleNotFoundError: No module named 'nosuchmodule_for_culprit'"}},

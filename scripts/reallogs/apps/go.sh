@@ -4,7 +4,7 @@
 # value, a nil pointer dereference (SIGSEGV), "fatal error: runtime: out of
 # memory" under ulimit -v, a log.Fatal after a refused dial (18371), a dial
 # timeout to a listener whose backlog is full (18372), "bind: address already
-# in use" (18373 taken). Ports 18370-18373.
+# in use" (18373 taken), a log/slog JSON logger, and a SIGQUIT goroutine dump. Ports 18370-18373.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../../.." && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
@@ -88,4 +88,10 @@ sleep 0.5
 run addrinuse "$work/app" listen
 kill $first; wait $first 2>/dev/null || true
 run slog "$work/app" slog
+# A goroutine dump on SIGQUIT (what `kill -QUIT` or a stuck-process
+# investigation leaves in the log; the process exits with status 2).
+"$work/app" listen > "$out/sigquit.log" 2>&1 &
+q=$!
+sleep 0.5
+kill -QUIT $q; wait $q 2>/dev/null || true
 echo "$(go version)" > "$out/VERSION"
