@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -226,7 +227,10 @@ func (sh *Shipper) write(ctx context.Context, b *batch) error {
 			return ctx.Err()
 		}
 		sh.m.kafkaFailed()
-		if attempt == 1 || attempt%20 == 0 {
+		if attempt == 1 && strings.Contains(err.Error(), "Unknown Topic Or Partition") {
+			// The first write to a new topic: the broker is creating it.
+			sh.log.Warn("kafka topic not there yet (auto-creation); retrying", "err", err)
+		} else if attempt == 1 || attempt%20 == 0 {
 			sh.log.Error("kafka write failed; retrying (files are the buffer, nothing is skipped)",
 				"err", err, "attempt", attempt, "lines", len(b.lines))
 		}
