@@ -26,6 +26,7 @@ type explainOptions struct {
 	gap       time.Duration
 	minReq    int
 	lateness  time.Duration
+	skew      time.Duration
 	bootTime  string
 	progress  string
 	inputs    []string
@@ -42,6 +43,7 @@ func runExplain(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&o.gap, "gap", 0, "quiet `time` that separates two incidents on one upstream (default 30s)")
 	fs.IntVar(&o.minReq, "min-requests", 0, "smallest `number` of 5xx that makes an incident (default 3)")
 	fs.DurationVar(&o.lateness, "lateness", 0, "allowed lateness of evidence across files and hosts (default 10s)")
+	fs.DurationVar(&o.skew, "skew", 0, "clock difference between hosts tolerated when matching evidence (default 5s)")
 	fs.StringVar(&o.bootTime, "boot-time", "", "boot time (RFC 3339) for kernel logs stamped in seconds since boot (/dev/kmsg, raw dmesg)")
 	fs.StringVar(&o.progress, "progress", "auto", "progress bar on stderr: auto (only on a terminal), always, never")
 	fs.Usage = func() {
@@ -100,7 +102,7 @@ type fileSummary struct {
 
 func explain(ctx context.Context, e *env, o explainOptions) (*report, error) {
 	start := time.Now()
-	cfg := analyzer.Config{Gap: o.gap, MinRequests: o.minReq, Lateness: o.lateness}
+	cfg := analyzer.Config{Gap: o.gap, MinRequests: o.minReq, Lateness: o.lateness, Skew: o.skew}
 	if o.topology != "" {
 		f, err := os.Open(o.topology)
 		if err != nil {
