@@ -224,7 +224,8 @@ func (e *Engine) newItem(in *Evidence) *item {
 	return &item{ev: in.Event.Clone(), origin: in.Origin, line: strings.Clone(in.Line), seq: e.seq}
 }
 
-// linkWindow is how far apart an error line and its access line may be.
+// linkOK says whether an error line at errT may belong to a request logged at
+// reqT that took reqTime seconds: nginx logs the error while the request runs.
 func (e *Engine) linkOK(errT, reqT time.Time, reqTime float64) bool {
 	slack := e.cfg.Skew + 2*time.Second
 	lo := reqT.Add(-slack)
