@@ -143,6 +143,7 @@ var appCases = []appCase{
 	{"python/tracebacks.log", "Traceback#6", SourcePython, ClassDependencyTimeout, "process=python msg=urllib.error.URLError: <urlopen error timed out>"},
 	{"python/tracebacks.log", "Traceback#7", SourcePython, ClassCrash, "process=python msg=RuntimeError: bad config"},
 	{"python/flask.log", "ERROR in app: Exception on / [GET]", SourcePython, ClassCrash, "process=python msg=KeyError: 'missing' ts=2026-11-25T16:38:41Z"},
+	{"python/logging.log", "ERROR orders: cannot reach the database", SourcePython, ClassDependencyRefused, "process=python msg=ConnectionRefusedError: [Errno 111] Connection refused ts=2026-11-25T17:28:25Z"},
 	{"python/flask.log", "* Running on http://127.0.0.1:18343", SourceApp, ClassStart, "up=127.0.0.1:18343"},
 	{"python/flask-addrinuse.log", "Address already in use", SourceApp, ClassListenError, ""},
 	{"python/flask-addrinuse.log", "Port 18343 is in use", SourceApp, ClassListenError, "up=:18343"},
@@ -157,8 +158,10 @@ var appCases = []appCase{
 	{"java/refused.log", "Exception in thread", SourceJava, ClassDependencyRefused, "msg=Exception in thread \"main\" java.net.ConnectException: Connection refused"},
 	{"java/wrapped-refused.log", "Exception in thread", SourceJava, ClassDependencyRefused, "msg=Exception in thread \"pool-1-thread-1\" java.lang.RuntimeException: cannot reach database"},
 	{"java/connect-timeout.log", "Exception in thread", SourceJava, ClassDependencyTimeout, "msg=Exception in thread \"main\" java.net.SocketTimeoutException: Connect timed out"},
-	{"java/bind.log", "java.net.BindException: Address already in use", SourceJava, ClassListenError, ""},
+	{"java/bind.log", "SEVERE: cannot start second listener", SourceJava, ClassListenError, "msg=java.net.BindException: Address already in use"},
 	{"java/bind.log", "Exception in thread \"main\" java.net.BindException", SourceJava, ClassListenError, ""},
+	{"java/bind-stamped.log", "SEVERE com.example.Server - cannot start second listener", SourceJava, ClassListenError, "msg=java.net.BindException: Address already in use ts=2026-11-25T17:28:26Z"},
+	{"java/bind-stamped.log", "INFO com.example.Server - listening on 127.0.0.1:18363", SourceApp, ClassStart, "up=127.0.0.1:18363 ts=2026-11-25T17:28:26Z"},
 	{"java/bind.log", "INFO: listening on 127.0.0.1:18363", SourceApp, ClassStart, "up=127.0.0.1:18363 level=INFO"},
 
 	// Go 1.26 (scripts/reallogs/apps/go.sh).

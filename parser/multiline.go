@@ -9,6 +9,8 @@ package parser
 //     exception line, and chained tracebacks ("During handling of the above
 //     exception ...", "The above exception was the direct cause ..."); a
 //     log line naming an exception right before it is kept with it;
+//   - a log record's line (ERROR, SEVERE) followed by an exception or a
+//     traceback: the record and its trace are one event;
 //   - Node.js: an error line with "    at " frames and its "{ code: ... }"
 //     block; an uncaught throw ("file:line", source, caret, error, stack,
 //     "Node.js vX"); the V8 heap-OOM block ("<--- Last few GCs --->" ...
@@ -44,6 +46,7 @@ const (
 	modeGo                  // panic / fatal error
 	modeNodeOOM             // V8 heap exhaustion block
 	modeNodeThrow           // "file:line" header of an uncaught throw
+	modeLogged              // an ERROR/SEVERE log line that a trace may follow
 )
 
 type wrapKind uint8
@@ -243,6 +246,11 @@ func startMode(inner []byte) traceMode {
 		contains(s, "Throwable") && looksLikeJavaThrowable(s) {
 		return modeStack
 	}
+	if contains(s, "ERROR") || contains(s, "SEVERE") {
+		// logback/log4j/logging/JUL print the record's line, then the
+		// exception: kept together, the trace gets the line's time.
+		return modeLogged
+	}
 	return modeNone
 }
 
@@ -328,6 +336,19 @@ func (g *Grouper) continues(inner []byte) bool {
 		default: // after the error line
 			return nodeTail(g, inner, s, indented)
 		}
+	case modeLogged:
+		if g.lines > 1 || indented {
+			return false
+		}
+		switch {
+		case hasPrefix(s, pyTraceback):
+			g.mode, g.state = modePython, 0
+			return true
+		case hasPrefix(s, "Exception in thread ") || looksLikeJavaThrowable(s) || jsErrorStart(s) == 0:
+			g.mode = modeStack
+			return true
+		}
+		return false
 	case modeStack:
 		if !g.frame && g.lines == 1 && hasPrefix(s, pyTraceback) {
 			// Python's logging.exception: the message line, then the

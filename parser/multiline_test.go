@@ -32,7 +32,8 @@ func TestGrouper_RealTraces(t *testing.T) {
 		{"java/caused-by.log", []string{"Exception in thread \"main\" java.lang.IllegalStateException"}, []string{"\t... 2 more"}},
 		{"java/oom.log", []string{"Exception in thread \"main\" java.lang.OutOfMemoryError"}, []string{"\tat Oom.main(Oom.java:2)"}},
 		{"java/wrapped-refused.log", []string{"Exception in thread \"pool-1-thread-1\""}, []string{"\t... 2 more"}},
-		{"java/bind.log", []string{"java.net.BindException: Address already in use", "Exception in thread \"main\" java.net.BindException"},
+		// JUL's SEVERE line and the exception it logged are one group.
+		{"java/bind.log", []string{"SEVERE: cannot start second listener", "Exception in thread \"main\" java.net.BindException"},
 			[]string{"\tat Bind.main(Bind.java:8)", "\tat Bind.main(Bind.java:10)"}},
 		{"python/tracebacks.log",
 			[]string{pyTraceback, pyTraceback, pyTraceback, pyTraceback, pyTraceback, pyTraceback, pyTraceback},
@@ -54,6 +55,9 @@ func TestGrouper_RealTraces(t *testing.T) {
 		{"go/http-refused.log", []string{"panic: dependency unavailable"}, []string{"\t/tmp/apps/go/src/main.go:38 +0x3f8"}},
 		{"go/sigquit.log", []string{"SIGQUIT: quit"}, []string{"gs     0x0"}},
 		{"go/oom.log", []string{"runtime: out of memory"}, []string{"\t/usr/local/go/src/runtime/mcleanup.go:672 +0xa5"}},
+		{"python/logging.log", []string{"ERROR orders: cannot reach the database"}, []string{"ConnectionRefusedError: [Errno 111] Connection refused"}},
+		{"java/bind-stamped.log", []string{"SEVERE com.example.Server - cannot start second listener", "Exception in thread \"main\""},
+			[]string{"\tat Bind.main(Bind.java:8)", "\tat Bind.main(Bind.java:10)"}},
 		{"python/flask.log", []string{"ERROR in app: Exception on / [GET]"}, []string{"KeyError: 'missing'"}},
 		{"gunicorn/boot-failure.log", []string{"[ERROR] Exception in worker process"}, []string{"ModuleNotFoundError: No module named 'nosuchmodule_for_culprit'"}},
 		// PM2 `time: true`: every line carries the stamp; real capture.

@@ -68,4 +68,6 @@ for i in $(seq 50); do grep -q ready "$work/bh.out" 2>/dev/null && break; sleep 
 run connect-timeout java Refused 18362
 kill $bh 2>/dev/null || true
 run bind java Bind
+# The same with a one-line, stamped JUL format (as logback/log4j layouts look).
+run bind-stamped java '-Djava.util.logging.SimpleFormatter.format=%1$tF %1$tT.%1$tL %4$s %3$s - %5$s%6$s%n' Bind
 echo "$(java -version 2>&1 | head -2 | tr '\n' ' ')" > "$out/VERSION"

@@ -67,6 +67,18 @@ def load(s):
 load("{not json")
 PY
 run $py "$work/chained.py"
+# logging.exception: the record's line, then the traceback (stamped format).
+cat > "$work/logged.py" <<'PY'
+import logging, socket
+logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+log = logging.getLogger("orders")
+log.info("worker ready")
+try:
+    socket.create_connection(("127.0.0.1", 18341), timeout=2)
+except OSError:
+    log.exception("cannot reach the database")
+PY
+$py "$work/logged.py" > "$out/logging.log" 2>&1 || true
 # The flask development server: its startup lines and a request that raises.
 cat > "$work/webapp.py" <<'PY'
 from flask import Flask
