@@ -11,6 +11,9 @@ import "bytes"
 // looksLikeNodeLine recognises single Node lines worth claiming for
 // detection: errno codes only libuv/Node print this way.
 func looksLikeNodeLine(b []byte) bool {
+	if hasPrefix(b, "(node:") {
+		return true
+	}
 	for _, m := range [...]string{" ECONNREFUSED ", "EADDRINUSE", " ETIMEDOUT ", "node:internal", "Node.js v",
 		"UnhandledPromiseRejection", "    at "} {
 		if contains(b, m) {
@@ -104,6 +107,13 @@ func (p *Parser) parseNode(line []byte, ev *Event) error {
 			}
 		}
 		return nil
+	}
+	if hasPrefix(rest, "(node:") {
+		// Process warnings: "(node:11132) MaxListenersExceededWarning: ...",
+		// and Node < 15's "(node:PID) UnhandledPromiseRejectionWarning: ...".
+		if v, n := atoiPrefix(rest[len("(node:"):]); n > 0 && hasPrefix(rest[len("(node:")+n:], ") ") {
+			ev.PID = int(v)
+		}
 	}
 	errLine, atStart := nodeErrorLine(line)
 	if errLine == nil {

@@ -72,6 +72,14 @@ cat > "$work/json.js" <<'JS'
 JSON.parse('{"a": 1,');
 JS
 run json-throw node "$work/json.js"
+# A process warning: Node prefixes it with "(node:PID)".
+cat > "$work/warn.js" <<'JS'
+const { EventEmitter } = require('events');
+const e = new EventEmitter();
+for (let i = 0; i < 11; i++) e.on('data', () => {});
+console.log('pool ready');
+JS
+run warning node "$work/warn.js"
 # Structured logs: pino (npm, installed locally) logging a refused database
 # connection with its error object, a listen line and a fatal record.
 pino=/tmp/apps/pinopkg
