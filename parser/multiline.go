@@ -15,7 +15,8 @@ package parser
 //     block; an uncaught throw ("file:line", source, caret, error, stack,
 //     "Node.js vX"); the V8 heap-OOM block ("<--- Last few GCs --->" ...
 //     "FATAL ERROR: ..." and native frames);
-//   - Go: "panic:" / "fatal error:" / "runtime: out of memory", then
+//   - Go: "panic:" / "fatal error:" / "runtime: out of memory" / a fatal
+//     signal report ("SIGQUIT: quit", "PC=...", registers), then
 //     "goroutine N [...]:" blocks of function lines and tab-indented files.
 //
 // Lines often carry a wrapper that repeats on every line: PM2's `time: true`
@@ -29,8 +30,11 @@ package parser
 // Memory is bounded: a group that would pass maxLines or maxBytes is cut
 // there and the rest of the trace passes through line by line. A line that
 // cannot start a trace is returned as it came, without a copy: only lines
-// that may open a group (an exception, a panic, a "Traceback") are copied
-// while the Grouper waits for the next line to see whether a trace follows.
+// that may open a group (an exception, a panic, a "Traceback", an ERROR
+// record) are copied while the Grouper waits for the next line to see
+// whether a trace follows. That wait is why the caller flushes after an idle
+// timeout (Pending) and why Spans exists: a shipper maps each group back to
+// the byte range of the lines it covers.
 
 import (
 	"bytes"

@@ -26,13 +26,13 @@ func looksLikePM2(b []byte) bool {
 
 // pm2LogsPrefix reads "0|api      | " and returns the app name and the rest.
 func pm2LogsPrefix(b []byte) (app, rest []byte, ok bool) {
-	v, n := atoiPrefix(b)
-	_ = v
+	_, n := atoiPrefix(b)
 	if n == 0 || n >= len(b) || b[n] != '|' {
 		return nil, b, false
 	}
 	end := indexStr(b[n+1:], " | ")
 	if end <= 0 || end > 64 {
+		// An empty app line: "0|api      |".
 		if end = indexStr(b[n+1:], " |"); end <= 0 || end > 64 || n+1+end+2 != len(b) {
 			return nil, b, false
 		}
