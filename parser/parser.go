@@ -93,14 +93,18 @@ func (p *Parser) Parse(line []byte, ev *Event) {
 		ev.Unparsed(p.opts.Source, line[:MaxLineBytes], fmt.Sprintf("line of %d bytes exceeds the %d byte limit", len(line), MaxLineBytes))
 		return
 	}
-	if !utf8.Valid(line) {
-		ev.Unparsed(p.opts.Source, line, "invalid UTF-8")
-		return
-	}
+	validUTF8 := utf8.Valid(line)
 	env := p.unwrap(line, ev)
 	src := p.opts.Source
 	if src == SourceAuto {
 		src = detect(env.inner, env.program)
+	}
+	// nginx's escape=json writes bytes >= 0x80 raw, so a real access line
+	// may be invalid UTF-8 and still match its format. Anything else that is
+	// not UTF-8 is binary junk or a wrong encoding: say so rather than guess.
+	if !validUTF8 && src != SourceNginxAccess {
+		ev.Unparsed(src, line, "invalid UTF-8")
+		return
 	}
 	if err := p.parseAs(src, env.inner, ev); err != nil {
 		ev.Unparsed(src, line, err.Error())

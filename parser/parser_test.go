@@ -1,8 +1,11 @@
 package parser
 
 import (
+	"bytes"
+	"os"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // What the envelope knew (a compose service, a journal unit) survives the
@@ -32,5 +35,38 @@ func TestNew_RejectsBadOptions(t *testing.T) {
 	}
 	if _, err := New(Options{LogFormat: `$remote_addr ${request`}); err == nil {
 		t.Error("log_format with an unclosed ${ accepted (nginx rejects it too)")
+	}
+}
+
+// nginx's escape=json writes non-ASCII bytes raw: a real line that is not
+// valid UTF-8 is still a request, detected per line; junk that is not UTF-8
+// stays unparsed with the reason.
+func TestParse_RawBytesFromEscapeJSON(t *testing.T) {
+	lines, err := os.ReadFile("testdata/nginx_access/json.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev Event
+	invalid := 0
+	for i, line := range bytes.Split(bytes.TrimSuffix(lines, []byte("\n")), []byte("\n")) {
+		if utf8.Valid(line) {
+			continue
+		}
+		invalid++
+		p.Parse(line, &ev)
+		if ev.Kind != KindRequest || ev.Status == 0 {
+			t.Errorf("json.log line %d: kind %s status %d reason %q", i+1, ev.Kind, ev.Status, ev.Reason)
+		}
+	}
+	if invalid == 0 {
+		t.Fatal("json.log has no line with raw non-UTF-8 bytes any more: the test proves nothing")
+	}
+	p.Parse([]byte("\x00\xff\xfe\x01 junk"), &ev)
+	if ev.Kind != KindUnparsed || ev.Reason != "invalid UTF-8" {
+		t.Errorf("junk: kind %s reason %q", ev.Kind, ev.Reason)
 	}
 }
