@@ -117,6 +117,7 @@ var appCases = []appCase{
 	{"node/http-econnrefused.log", "node:events:502", SourceNode, ClassDependencyRefused, "process=node dep=127.0.0.1:18351"},
 	{"node/logged-econnrefused.log", "database connection failed", SourceNode, ClassDependencyRefused, "process=node dep=127.0.0.1:18351 msg=database connection failed: Error: connect ECONNREFUSED"},
 	{"node/eaddrinuse.log", "node:events:502", SourceNode, ClassListenError, "process=node up=[::]:18352 msg=Error: listen EADDRINUSE: address already in use :::18352"},
+	{"node/stamped.log", "ERROR GET /api/orders failed", SourceNode, ClassDependencyRefused, "process=node dep=127.0.0.1:18351 msg=ERROR GET /api/orders failed: Error: connect ECONNREFUSED ts=2026-11-25T17:31:15Z"},
 	{"node/warning.log", "(node:11132) MaxListenersExceededWarning", SourceNode, ClassOther, "process=node pid=11132"},
 	{"node/listening.log", "Server listening on http://localhost:18352", SourceApp, ClassStart, "up=localhost:18352"},
 	// ETIMEDOUT from https://github.com/nodejs/node/issues/31469 and

@@ -195,6 +195,11 @@ func (g *Grouper) emit() {
 }
 
 func (g *Grouper) sameWrapper(kind wrapKind, key []byte) bool {
+	if kind == wrapNone && g.wkind == wrapStamp {
+		// An app that stamps its own records writes the stamp on the first
+		// line only ("2026-...Z ERROR failed: Error: ..." then "    at ...").
+		return true
+	}
 	if kind != g.wkind {
 		return false
 	}

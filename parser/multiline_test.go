@@ -46,6 +46,7 @@ func TestGrouper_RealTraces(t *testing.T) {
 		{"node/eaddrinuse.log", []string{"node:events:502"}, []string{"Node.js v20.20.2"}},
 		{"node/json-throw.log", []string{"<anonymous_script>:1"}, []string{"Node.js v20.20.2"}},
 		{"node/logged-econnrefused.log", []string{"database connection failed: Error: connect ECONNREFUSED"}, []string{"}"}},
+		{"node/stamped.log", []string{"ERROR GET /api/orders failed"}, []string{"}"}},
 		{"node/heap-oom.log", []string{"<--- Last few GCs --->"}, []string{"16: 0x195e476  [node]"}},
 		{"node/handler.log", []string{"TypeError: Cannot read properties of null"}, []string{"    at process.processTimers (node:internal/timers:519:7)"}},
 		{"node/public-etimedout.log", []string{"{ Error: connect ETIMEDOUT", "error:  Error: connect ETIMEDOUT"},

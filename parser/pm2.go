@@ -17,7 +17,7 @@ var errPM2Format = errors.New("pm2: bad timestamp prefix")
 // (no other common software writes a stamp followed directly by ": ") and
 // the "id|name | " prefix of `pm2 logs`.
 func looksLikePM2(b []byte) bool {
-	if len(b) > 21 && b[4] == '-' && b[10] == 'T' && b[19] == ':' && b[20] == ' ' {
+	if len(b) >= 21 && b[4] == '-' && b[10] == 'T' && b[19] == ':' && b[20] == ' ' {
 		return true
 	}
 	_, _, ok := pm2LogsPrefix(b)

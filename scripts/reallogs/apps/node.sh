@@ -72,6 +72,15 @@ cat > "$work/json.js" <<'JS'
 JSON.parse('{"a": 1,');
 JS
 run json-throw node "$work/json.js"
+# An app that stamps its own records: the stamp is on the first line only.
+cat > "$work/stamped.js" <<'JS'
+const net = require('net');
+const log = (level, ...args) => console.error(new Date().toISOString(), level, ...args);
+log('INFO', 'orders-api starting');
+const s = net.connect(18351, '127.0.0.1');
+s.on('error', (err) => { log('ERROR', 'GET /api/orders failed:', err); process.exitCode = 2; });
+JS
+run stamped node "$work/stamped.js"
 # A process warning: Node prefixes it with "(node:PID)".
 cat > "$work/warn.js" <<'JS'
 const { EventEmitter } = require('events');
