@@ -17,7 +17,7 @@ import (
 // readBufBytes is one read from a file. Each read gets a fresh buffer that
 // the records of that read point into (no per-line copy); the buffer is
 // garbage once the chunk is acknowledged.
-const readBufBytes = 256 << 10
+const readBufBytes = 128 << 10
 
 // follower reads one file identity from its open descriptor. It never
 // reopens by path: a renamed or deleted file is read from the descriptor
@@ -234,6 +234,21 @@ func (fw *follower) readOnce(ctx context.Context) (int, error) {
 	}
 	if n == 0 {
 		return 0, nil
+	}
+	if fw.cur.id.FPLen > 0 {
+		// Replaced between the check and the read: what was read may be
+		// the new content. Drop it; the copy (if any) has the old bytes.
+		fp, ok, err := headFingerprint(fw.f, fw.cur.id.FPLen)
+		if err != nil {
+			return 0, err
+		}
+		if !ok || fp != fw.cur.id.FP {
+			fi, err := fw.f.Stat()
+			if err != nil {
+				return 0, err
+			}
+			return 1, fw.truncated(ctx, fi.Size())
+		}
 	}
 	if !fw.consume(ctx, buf[:n], fw.cur) {
 		return 0, ctx.Err()

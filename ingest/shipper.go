@@ -25,7 +25,7 @@ type Sink interface {
 
 // chunkQueue bounds what was read but not yet handed to a batch: when Kafka
 // is down, readers block here and the files themselves are the buffer.
-const chunkQueue = 8
+const chunkQueue = 4
 
 // Shipper runs the sources of one Config into a Sink.
 type Shipper struct {

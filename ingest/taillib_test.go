@@ -42,7 +42,7 @@ func renameScenario(t *testing.T, dir string, rounds int) (path string, total in
 			t.Fatal(err)
 		}
 		os.WriteFile(path, nil, 0o644)
-		time.Sleep(200 * time.Millisecond) // the tailer notices the rotation meanwhile
+		time.Sleep(400 * time.Millisecond) // the tailer notices the rotation meanwhile
 		write(100)                         // still into the renamed file
 		f.Close()
 		if f, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0o644); err != nil {
@@ -121,6 +121,9 @@ func TestPathTailers_LoseLinesOnRename(t *testing.T) {
 		dir := t.TempDir()
 		sink := &memSink{}
 		cfg := testConfig(dir, filepath.Join(dir, "access.log"))
+		// Longer than the server takes to reopen (here 400 ms): that is
+		// what rotate_wait (default 5 s) is for.
+		cfg.Tail.RotateWait = 2 * time.Second
 		os.WriteFile(filepath.Join(dir, "access.log"), nil, 0o644)
 		startShipper(t, cfg, sink)
 		_, total := renameScenario(t, dir, rounds)

@@ -186,8 +186,8 @@ func TestShip_KillNine(t *testing.T) {
 		kills, written, records, missing, dups, 100*float64(dups)/float64(max(written, 1)))
 	// Per crash at most the batch in flight plus the batches acknowledged
 	// while the checkpoint was being written: 1000-line batches, one
-	// 256 KiB read (about 2800 of these lines) over a batch.
-	if bound := kills * 3 * (1000 + 2800); dups > bound {
+	// 128 KiB read (about 1400 of these lines) over a batch.
+	if bound := kills * 3 * (1000 + 1400); dups > bound {
 		t.Errorf("%d duplicates, more than %d for %d crashes", dups, bound, kills)
 	}
 	if t.Failed() {
