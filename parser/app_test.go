@@ -178,6 +178,7 @@ var appCases = []appCase{
 	{"go/timeout.log", "redis: dial tcp", SourceApp, ClassDependencyTimeout, "dep=127.0.0.1:18372"},
 	{"go/addrinuse.log", "bind: address already in use", SourceApp, ClassListenError, "up=127.0.0.1:18373"},
 	{"go/listening.log", "listening on 127.0.0.1:18373", SourceApp, ClassStart, "up=127.0.0.1:18373"},
+	{"go/http-panic.log", "http: panic serving", SourceGo, ClassCrash, "msg=http: panic serving 127.0.0.1:58666: assignment to entry in nil map ts=2026-11-25T17:31:58Z"},
 	{"go/sigquit.log", "SIGQUIT: quit", SourceGo, ClassProcessExit, "signal=SIGQUIT exit=2 msg=SIGQUIT: quit"},
 	// Older runtimes' wording, from https://github.com/FactomProject/factomd/pull/65.
 	{"go/public-oom.log", "fatal error: runtime: out of memory", SourceGo, ClassRuntimeOOM, "msg=fatal error: runtime: out of memory"},

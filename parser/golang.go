@@ -33,7 +33,8 @@ func (p *Parser) parseGo(line []byte, ev *Event) error {
 		case hasPrefix(s, "runtime: out of memory"):
 			oom = true
 			ev.MemoryKB = memoryFigureKB(s)
-		case hasPrefix(s, "panic: ") || hasPrefix(s, "fatal error: ") || goSignalLine(s):
+		case hasPrefix(s, "panic: ") || hasPrefix(s, "fatal error: ") || goSignalLine(s) ||
+			n == 0 && contains(s, "http: panic serving"):
 			if key == nil {
 				key = s
 			}

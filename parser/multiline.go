@@ -248,6 +248,10 @@ func startMode(inner []byte) traceMode {
 	if isDigit(s[len(s)-1]) && inner[0] != ' ' && inner[0] != '\t' && nodeThrowHeader(s) {
 		return modeNodeThrow
 	}
+	if contains(s, "http: panic serving") {
+		// net/http recovered a handler's panic: its stack follows.
+		return modeGo
+	}
 	if contains(s, "Exception") {
 		return modeStack
 	}

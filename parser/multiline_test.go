@@ -54,6 +54,7 @@ func TestGrouper_RealTraces(t *testing.T) {
 		{"go/panic.log", []string{"panic: unexpected state"}, []string{"\t/tmp/apps/go/src/main.go:21 +0x40b"}},
 		{"go/segv.log", []string{"panic: runtime error"}, []string{"\t/tmp/apps/go/src/main.go:24 +0x88"}},
 		{"go/http-refused.log", []string{"panic: dependency unavailable"}, []string{"\t/tmp/apps/go/src/main.go:38 +0x3f8"}},
+		{"go/http-panic.log", []string{"http: panic serving"}, []string{"\t/usr/local/go/src/net/http/server.go:3464 +0x485"}},
 		{"go/sigquit.log", []string{"SIGQUIT: quit"}, []string{"gs     0x0"}},
 		{"go/oom.log", []string{"runtime: out of memory"}, []string{"\t/usr/local/go/src/runtime/mcleanup.go:672 +0xa5"}},
 		{"python/logging.log", []string{"ERROR orders: cannot reach the database"}, []string{"ConnectionRefusedError: [Errno 111] Connection refused"}},

@@ -4,7 +4,7 @@
 # value, a nil pointer dereference (SIGSEGV), "fatal error: runtime: out of
 # memory" under ulimit -v, a log.Fatal after a refused dial (18371), a dial
 # timeout to a listener whose backlog is full (18372), "bind: address already
-# in use" (18373 taken), a log/slog JSON logger, and a SIGQUIT goroutine dump. Ports 18370-18373.
+# in use" (18373 taken), a log/slog JSON logger, and a SIGQUIT goroutine dump. Ports 18370-18374.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../../.." && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
@@ -61,6 +61,13 @@ func main() {
 		if _, err := net.Dial("tcp", "127.0.0.1:18371"); err != nil {
 			l.Error("cache unavailable", "err", err)
 		}
+	case "httppanic":
+		http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+			var m map[string]int
+			m["hits"]++
+		})
+		log.Printf("listening on 127.0.0.1:18374")
+		log.Fatal(http.ListenAndServe("127.0.0.1:18374", nil))
 	case "listen":
 		log.Printf("listening on 127.0.0.1:18373")
 		log.Fatal(http.ListenAndServe("127.0.0.1:18373", nil))
@@ -88,6 +95,13 @@ sleep 0.5
 run addrinuse "$work/app" listen
 kill $first; wait $first 2>/dev/null || true
 run slog "$work/app" slog
+# net/http recovers a handler's panic and logs it with the goroutine's stack.
+"$work/app" httppanic > "$out/http-panic.log" 2>&1 &
+hp=$!
+sleep 0.5
+curl -s -o /dev/null http://127.0.0.1:18374/ || true
+sleep 0.3
+kill $hp; wait $hp 2>/dev/null || true
 # A goroutine dump on SIGQUIT (what `kill -QUIT` or a stuck-process
 # investigation leaves in the log; the process exits with status 2).
 "$work/app" listen > "$out/sigquit.log" 2>&1 &
