@@ -60,6 +60,9 @@ var appCases = []appCase{
 	{"gunicorn/addrinuse.log", "Can't connect to ('127.0.0.1', 18310)", SourceGunicorn, ClassListenError, "pid=16848 up=127.0.0.1:18310 process=gunicorn level=ERROR"},
 	{"gunicorn/boot-failure.log", "Exception in worker process", SourceGunicorn, ClassCrash, "pid=3342 process=gunicorn level=ERROR msg=Exception in worker process"},
 	{"gunicorn/boot-failure.log", "Reason: Worker failed to boot.", SourceGunicorn, ClassCrash, "pid=3292 process=gunicorn level=INFO"},
+	{"gunicorn/hup.log", "Handling signal: hup", SourceGunicorn, ClassRestart, "pid=21216 signal=SIGHUP process=gunicorn level=INFO"},
+	{"gunicorn/hup.log", "Hang up: Master", SourceGunicorn, ClassRestart, "pid=21216 process=gunicorn level=INFO"},
+	{"gunicorn/hup.log", "terminated due to signal 15", SourceGunicorn, ClassStop, "pid=21226 signal=SIGTERM process=gunicorn level=WARNING"},
 	// gunicorn >= 20.1 wording, from https://github.com/benoitc/gunicorn/pull/2419.
 	{"gunicorn/public.log", "Worker (pid:21) was sent SIGKILL!", SourceGunicorn, ClassWorkerKilled, "pid=21 signal=SIGKILL process=gunicorn level=ERROR ts=2020-09-12T05:37:52Z"},
 	{"gunicorn/public.log", "Worker (pid:22) was sent SIGKILL!", SourceGunicorn, ClassWorkerKilled, "pid=22 signal=SIGKILL process=gunicorn level=ERROR"},

@@ -93,6 +93,11 @@ func gunicornClass(msg, whole []byte, ev *Event) {
 			ev.Signal = aliasStr(sig)
 		}
 		ev.Class = signalClass(ev.Signal)
+		if len(ev.Signal) >= 4 && ev.Signal[:4] == "code" {
+			// gunicorn writes "was sent code N!" for a status it cannot name.
+			ev.Signal = ""
+			ev.Class = ClassProcessExit
+		}
 	case hasPrefix(msg, "Worker (pid:") && contains(msg, "exited with code"):
 		if v, ok := intAfter(msg, "pid:"); ok {
 			ev.PID = int(v)
@@ -142,6 +147,11 @@ func gunicornClass(msg, whole []byte, ev *Event) {
 		}
 	case hasPrefix(msg, "Shutting down: Master"):
 		ev.Class = ClassStop
+	case hasPrefix(msg, "Hang up: "):
+		// SIGHUP: configuration reloaded, workers replaced.
+		ev.Class = ClassRestart
+	case hasPrefix(msg, "Unhandled exception in main loop"):
+		ev.Class = ClassCrash
 	case contains(msg, "failed to boot") || hasPrefix(msg, "App failed to load") ||
 		hasPrefix(msg, "Exception in worker process"):
 		ev.Class = ClassCrash

@@ -2,7 +2,7 @@
 # Runs Debian's gunicorn with --timeout 2 and a view that sleeps 5 s, kills a
 # worker with SIGKILL, starts a second master on a port already in use, and
 # stops everything with SIGTERM; then an app that fails to import. Captures the error log into
-# parser/testdata/gunicorn/. Ports 18310-18311.
+# parser/testdata/gunicorn/. Ports 18310-18312.
 # Ground truth: two WORKER TIMEOUTs (/sleep twice), one worker SIGKILLed by us,
 # one "Connection in use" (second master on the same port), a SIGTERM shutdown.
 set -euo pipefail
@@ -45,6 +45,12 @@ def application(environ, start_response):
     pass
 PY
 timeout 15 /usr/bin/gunicorn --chdir "$work" -b 127.0.0.1:18311 --error-logfile "$work/boot.log" bad:application || true
+# A reload: SIGHUP replaces the workers (the old one ends with SIGTERM).
+rm -f "$work/hup.log"
+/usr/bin/gunicorn --chdir "$work" -w 1 -b 127.0.0.1:18312 --error-logfile "$work/hup.log" app:application &
+m=$!
+sleep 1.5; kill -HUP $m; sleep 1.5; kill -TERM $m; wait $m || true
+cp "$work/hup.log" "$out/hup.log"
 cat "$work/error.log" > "$out/error.log"
 cat "$work/boot.log" > "$out/boot-failure.log"
 cat "$work/error2.log" > "$out/addrinuse.log"
