@@ -385,6 +385,7 @@ func TestApps_BrokenFormats(t *testing.T) {
 		{SourcePHPFPM, "[25-Nov-2026 16:37:56 WARNING: [pool www] server reached"},
 		{SourcePHPFPM, "[25-Xyz-2026 16:37:56] WARNING: x"},
 		{SourcePHPFPM, "[25-Nov-2026 16:37:56] this line has no level at all"},
+		{SourcePHPFPM, "[2"},
 		{SourcePM2, "2026-11-25T16:35:32 PM2 log: App [api:0] online"},
 		{SourcePM2, "2026-11-2"},
 		{SourcePython, "   "},
@@ -575,6 +576,25 @@ func TestApps_LinearOnHostileInput(t *testing.T) {
 		g.Flush()
 		if d := time.Since(start); d > limit {
 			t.Errorf("grouper on repeated %q: %v", frag, d)
+		}
+	}
+}
+
+// php-fpm and PHP lines that came through syslog or the journal (the
+// envelope's tag chose the source, the file's date is gone) are read, not
+// rejected; the messages are the real ones of php_fpm/*.log, and a
+// bracketed level before them is tolerated.
+func TestApps_PHPFromSyslog(t *testing.T) {
+	p, _ := New(Options{Source: SourcePHPFPM})
+	for line, want := range map[string]Class{
+		"PHP Fatal error:  Allowed memory size of 8388608 bytes exhausted (tried to allocate 2097152 bytes) in /x.php on line 1": ClassRuntimeOOM,
+		"[WARNING] [pool www] server reached pm.max_children setting (5), consider raising it":                                   ClassPoolSaturated,
+		"some other message": ClassOther,
+	} {
+		var ev Event
+		p.Parse([]byte(line), &ev)
+		if ev.Kind != KindUpstreamEvent || ev.Class != want {
+			t.Errorf("%q: %s %s (%s), want %s", line, ev.Kind, ev.Class, ev.Reason, want)
 		}
 	}
 }

@@ -40,9 +40,35 @@ func (p *Parser) parsePHPFPM(line []byte, ev *Event) error {
 		phpfpmMessage(trimSpace(first), ev)
 		return nil
 	}
-	if len(first) == 0 || first[0] != '[' {
-		return errPHPFPMFormat
+	if len(trimSpace(first)) == 0 {
+		return errEmptyLine
 	}
+	if first[0] != '[' || len(first) > 1 && !isDigit(first[1]) {
+		// Not the file format: a syslog/journal line from php-fpm or php
+		// (tagged by the envelope), e.g. "PHP Fatal error:  ..." or
+		// "[WARNING] [pool www] ...". Read what it says.
+		ev.Kind = KindUpstreamEvent
+		ev.Process = "php-fpm"
+		msg := trimSpace(first)
+		if hasPrefix(msg, "PHP ") {
+			ev.Process = "php"
+			return phpError(msg, ev)
+		}
+		if lv, rest, ok := bracketField(msg); ok && len(lv) > 0 && len(lv) < 10 && lv[0] >= 'A' && lv[0] <= 'Z' {
+			ev.Level = aliasStr(lv)
+			msg = trimSpace(rest)
+			if hasPrefix(msg, "[pool ") {
+				if end := bytes.IndexByte(msg, ']'); end > 0 {
+					ev.App = aliasStr(msg[len("[pool "):end])
+					msg = trimSpace(msg[end+1:])
+				}
+			}
+		}
+		ev.Message = aliasStr(msg)
+		phpfpmClass(msg, ev)
+		return nil
+	}
+	// From here the line claims the file format "[dd-Mmm-yyyy ...".
 	t, n, ok := appDMYTime(first[1:], p.opts.Location)
 	if !ok {
 		return errPHPFPMFormat
