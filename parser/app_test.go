@@ -598,3 +598,17 @@ func TestApps_PHPFromSyslog(t *testing.T) {
 		}
 	}
 }
+
+// gunicorn --log-syslog drops the time (the syslog header has it): the rest
+// of its real lines is read the same.
+func TestApps_GunicornSyslog(t *testing.T) {
+	p, _ := New(Options{Source: SourceGunicorn})
+	for _, l := range readGroups(t, "gunicorn/error.log") {
+		var want, got Event
+		p.Parse(l, &want)
+		p.Parse(l[bytes.Index(l, []byte("] "))+2:], &got)
+		if got.Kind != KindUpstreamEvent || got.Class != want.Class || got.PID != want.PID || got.Signal != want.Signal || !got.Time.IsZero() {
+			t.Errorf("%q without its time: %s %s pid %d, want %s pid %d", l, got.Kind, got.Class, got.PID, want.Class, want.PID)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"time"
 )
 
 var errGunicornFormat = errors.New("gunicorn: expected \"[time] [pid] [LEVEL] message\"")
@@ -23,11 +24,15 @@ func (p *Parser) parseGunicorn(line []byte, ev *Event) error {
 	if len(first) == 0 || first[0] != '[' {
 		return errGunicornFormat
 	}
-	t, n, ok := appISOTime(first[1:], p.opts.Location)
-	if !ok || 1+n >= len(first) || first[1+n] != ']' {
-		return fmt.Errorf("gunicorn: bad timestamp: %w", errGunicornFormat)
+	var t time.Time
+	rest := first
+	if len(first) > 1 && isDigit(first[1]) && !gunicornSyslog(first) {
+		tt, n, ok := appISOTime(first[1:], p.opts.Location)
+		if !ok || 1+n >= len(first) || first[1+n] != ']' {
+			return fmt.Errorf("gunicorn: bad timestamp: %w", errGunicornFormat)
+		}
+		t, rest = tt, first[n+2:]
 	}
-	rest := first[n+2:]
 	pid, rest, ok := bracketField(rest)
 	if !ok {
 		return errGunicornFormat
@@ -47,6 +52,13 @@ func (p *Parser) parseGunicorn(line []byte, ev *Event) error {
 	ev.Message = aliasStr(msg)
 	gunicornClass(msg, line, ev)
 	return nil
+}
+
+// gunicornSyslog recognises --log-syslog's format, which has no time (the
+// syslog header carries it): "[123] [INFO] Booting worker with pid: 124".
+func gunicornSyslog(b []byte) bool {
+	_, n := atoiPrefix(b[1:])
+	return n > 0 && hasPrefix(b[1+n:], "] [")
 }
 
 // bracketField reads " [value]" (leading spaces allowed) from b.
