@@ -61,6 +61,7 @@ sleep 1.5
 trap - EXIT
 cp "$PM2_HOME/pm2.log" "$out/pm2.log"
 for f in "$PM2_HOME"/logs/*.log; do cp "$f" "$out/$(basename "$f")"; done
-ver=$("$pm2" --version 2>/dev/null | tail -1)
+# Not `pm2 --version`: that starts a new daemon.
+ver=$(node -e "console.log(require('$pkg/node_modules/pm2/package.json').version)")
 echo "pm2 $ver, node $(node --version)" > "$out/VERSION"
 ls -l "$out"
