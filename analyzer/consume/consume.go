@@ -57,6 +57,8 @@ type Consumer struct {
 	free chan *clickhouse.Batch
 	// events, when set, receives the evidence of each batch (correlate).
 	events Producer
+	// lastTime is the newest event time per file, for lines without one.
+	lastTime map[string]time.Time
 }
 
 // WithEvents makes the consumer re-produce evidence to p before it
@@ -70,7 +72,7 @@ func (c *Consumer) WithEvents(p Producer) *Consumer {
 func New(f Fetcher, w Writer, cfg Config, log *slog.Logger, m *Metrics) *Consumer {
 	return &Consumer{fetch: f, store: w, cfg: cfg, log: log, metrics: m,
 		parsers: map[parserKey]*parser.Parser{}, ShutdownTimeout: 15 * time.Second,
-		free: make(chan *clickhouse.Batch, 3)}
+		free: make(chan *clickhouse.Batch, 3), lastTime: map[string]time.Time{}}
 }
 
 // Healthy reports whether the consumer is storing and committing, not
@@ -372,6 +374,18 @@ func (c *Consumer) add(p *pending, m *kafka.Message, hdrs []record.Header, ev *p
 	pr.Parse(line.Value, ev)
 	if ev.Kind == parser.KindUnparsed {
 		c.metrics.Unparsed.Add(1)
+	} else if ev.Time.IsZero() {
+		// A line without a time of its own (a stack trace line, a bare
+		// message) was written right after its predecessor in the file;
+		// the read time is only right when tailing live, not in a backfill.
+		if t, ok := c.lastTime[o.FileID]; ok {
+			ev.Time = t
+		}
+	} else {
+		if len(c.lastTime) >= 65536 {
+			clear(c.lastTime)
+		}
+		c.lastTime[o.FileID] = ev.Time
 	}
 	c.metrics.countKind(ev.Kind)
 	b.Add(ev, &o)

@@ -26,6 +26,10 @@ type CorrelateConfig struct {
 	// Idle is how long the correlator waits without evidence before it
 	// advances its clock with the wall clock, closing what is quiet.
 	Idle Duration `yaml:"idle"`
+	// Lateness is how far out of event-time order evidence may arrive
+	// (analyzer default 10s). Raise it when backfilling old files: their
+	// partitions are read at different speeds.
+	Lateness Duration `yaml:"lateness"`
 }
 
 // EvidenceRecord is the value of an events-topic record: the parsed event,
@@ -72,6 +76,27 @@ type Correlator struct {
 	fifo    []fifoItem           // fetched, not yet committed
 	Written atomic.Uint64        // incident revisions stored
 	Events  atomic.Uint64        // evidence records consumed (after dedup)
+	// maxEvent is the newest event time consumed.
+	maxEvent time.Time
+}
+
+// idle moves the engine's clock when no evidence came for a while. Live
+// evidence (event time near the wall clock): event time follows the wall
+// clock, so quiet incidents close. A backfill (old files shipped now): the
+// input has caught up, so what was read is complete and is flushed; the
+// wall clock would put it all behind the watermark at once.
+func (c *Correlator) idle() {
+	if c.maxEvent.IsZero() {
+		return
+	}
+	d := analyzer.DefaultConfig()
+	live := time.Since(c.maxEvent) < c.engCfg.Lateness+d.Gap+d.After
+	c.log.Debug("correlator idle", "live", live, "newest_event", c.maxEvent, "watermark", c.eng.Watermark())
+	if live {
+		c.eng.Advance(time.Now().Add(-c.engCfg.Lateness))
+		return
+	}
+	c.eng.Flush()
 }
 
 type fifoItem struct {
@@ -82,6 +107,9 @@ type fifoItem struct {
 // NewCorrelator wires a correlator; engCfg configures the engine.
 func NewCorrelator(f Fetcher, w IncidentWriter, cfg Config, engCfg analyzer.Config, log *slog.Logger) (*Correlator, error) {
 	engCfg.EmitOpen = true
+	if engCfg.Lateness == 0 {
+		engCfg.Lateness = cfg.Correlate.Lateness.D()
+	}
 	eng, err := analyzer.New(engCfg)
 	if err != nil {
 		return nil, err
@@ -107,9 +135,7 @@ func (c *Correlator) Run(ctx context.Context) error {
 			return nil
 		}
 		if err != nil {
-			// Idle (or the broker is away): let event time follow the
-			// wall clock so quiet incidents close and get written.
-			c.eng.Advance(time.Now().Add(-c.engCfg.Lateness))
+			c.idle()
 			if err := c.flush(ctx); err != nil {
 				return err
 			}
@@ -125,6 +151,9 @@ func (c *Correlator) Run(ctx context.Context) error {
 		if _, dup := c.seen[id]; !dup {
 			c.seen[id] = rec.Event.Time
 			c.Events.Add(1)
+			if rec.Event.Time.After(c.maxEvent) {
+				c.maxEvent = rec.Event.Time
+			}
 			c.eng.AddOwned(&analyzer.Evidence{Event: rec.Event,
 				Origin: analyzer.Origin{Path: rec.Path, Host: rec.Host}, Line: rec.Line})
 		}
@@ -164,6 +193,10 @@ func (c *Correlator) flush(ctx context.Context) error {
 			backoff = min(backoff*2, c.cfg.Retry.Max.D())
 		}
 		c.Written.Add(uint64(len(incs)))
+		for _, in := range incs {
+			c.log.Info("incident written", "id", in.ID, "cause", in.Cause, "upstream", in.Upstream, "open", in.Open,
+				"requests", in.Requests, "start", in.Start, "end", in.End)
+		}
 	}
 	horizon := c.eng.Watermark().Add(-c.engCfg.Retention)
 	n := 0

@@ -1,0 +1,229 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/culprit-dev/culprit/analyzer/clickhouse"
+	"github.com/culprit-dev/culprit/internal/testenv"
+)
+
+// End to end from files: culprit ship -> Kafka -> culprit analyze (parse,
+// store, correlate) -> ClickHouse, on real scenario captures; the incidents
+// in ClickHouse are those `culprit explain` finds in the same files, cause
+// for cause.
+func TestAnalyze_ShipToClickHouseMatchesExplain(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	chAddr := testenv.ClickHouseAddr(t)
+	for _, sc := range []string{"pm2-oom", "crash-twice", "gunicorn-timeout", "express-db-refused", "phpfpm-saturation", "two-upstreams"} {
+		t.Run(sc, func(t *testing.T) { shipAnalyzeExplain(t, brokers, chAddr, sc) })
+	}
+}
+
+func shipAnalyzeExplain(t *testing.T, brokers, chAddr, sc string) {
+	src := filepath.Join("..", "..", "testdata", "scenarios", sc)
+	dir := t.TempDir()
+	var truth struct {
+		TZ        string `json:"tz"`
+		LogFormat string `json:"log_format"`
+	}
+	raw, err := os.ReadFile(filepath.Join(src, "truth.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &truth); err != nil {
+		t.Fatal(err)
+	}
+	logs, _ := filepath.Glob(filepath.Join(src, "*.log"))
+	var sources strings.Builder
+	var files []string
+	for _, f := range logs {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst := filepath.Join(dir, filepath.Base(f))
+		if err := os.WriteFile(dst, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, dst)
+		kind := "auto"
+		switch filepath.Base(f) {
+		case "access.log":
+			kind = "nginx_access"
+		case "error.log":
+			kind = "nginx_error"
+		}
+		fmt.Fprintf(&sources, "  - paths: [%q]\n    kind: %s\n    tz: %s\n", dst, kind, truth.TZ)
+		if kind == "nginx_access" {
+			fmt.Fprintf(&sources, "    log_format: %q\n", truth.LogFormat)
+		}
+	}
+
+	id := rand.Uint32()
+	lines, events := fmt.Sprintf("culprit-test-e2e-lines-%d", id), fmt.Sprintf("culprit-test-e2e-events-%d", id)
+	client := &kafka.Client{Addr: kafka.TCP(brokers), Timeout: 10 * time.Second}
+	if _, err := client.CreateTopics(context.Background(), &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{
+		{Topic: lines, NumPartitions: 6, ReplicationFactor: 1}, {Topic: events, NumPartitions: 3, ReplicationFactor: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		client.DeleteTopics(context.Background(), &kafka.DeleteTopicsRequest{Topics: []string{lines, events}})
+	})
+	db := fmt.Sprintf("culprit_test_e2e_%d", id)
+	e := &env{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, logger: discardLogger()}
+	if err := run(context.Background(), e, []string{"migrate", "--addr", chAddr, "--database", db}); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := clickhouse.Open(context.Background(), clickhouse.ConnConfig{Addr: chAddr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db)
+		conn.Close()
+	})
+
+	shipYAML := fmt.Sprintf("host: proxy-1\nregistry: %s\nkafka:\n  brokers: [%q]\n  topic: %s\ntail:\n  start_at: beginning\nsources:\n%s",
+		filepath.Join(dir, "registry.json"), brokers, lines, sources.String())
+	analyzeYAML := fmt.Sprintf(`kafka:
+  brokers: [%q]
+  topic: %s
+  group: e2e-%d
+clickhouse:
+  addr: %q
+  database: %s
+batch:
+  max_rows: 2000
+  max_wait: 200ms
+correlate:
+  enabled: true
+  topic: %s
+  group: e2e-corr-%d
+  idle: 1s
+  # Backfilling whole files: partitions are read at different speeds.
+  lateness: 10m
+`, brokers, lines, id, chAddr, db, events, id)
+	for name, body := range map[string]string{"ship.yaml": shipYAML, "analyze.yaml": analyzeYAML} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// What explain says about the same files.
+	var exOut bytes.Buffer
+	ex := &env{stdout: &exOut, stderr: &bytes.Buffer{}, logger: discardLogger()}
+	if err := run(context.Background(), ex, append([]string{"explain", "--json", "--progress", "never", "--tz", truth.TZ,
+		"--log-format", truth.LogFormat}, files...)); err != nil {
+		t.Fatalf("explain: %v\n%s", err, ex.stderr)
+	}
+	var explained struct {
+		Incidents []struct {
+			Cause    string `json:"cause"`
+			Upstream string `json:"upstream"`
+		} `json:"incidents"`
+	}
+	if err := json.Unmarshal(exOut.Bytes(), &explained); err != nil {
+		t.Fatalf("explain --json: %v\n%s", err, exOut.String())
+	}
+	var want []string
+	for _, in := range explained.Incidents {
+		want = append(want, in.Cause+" "+in.Upstream)
+	}
+	sort.Strings(want)
+	if len(want) == 0 {
+		t.Fatal("explain found no incident: nothing to compare")
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 2)
+	shipErr, anErr := &bytes.Buffer{}, &bytes.Buffer{}
+	shipLog, anLog := &lockedWriter{w: &bytes.Buffer{}}, &lockedWriter{w: &bytes.Buffer{}}
+	go func() {
+		done <- run(ctx, &env{stdout: &bytes.Buffer{}, stderr: shipErr, logger: slog.New(slog.NewTextHandler(shipLog, nil))},
+			[]string{"ship", "--config", filepath.Join(dir, "ship.yaml")})
+	}()
+	go func() {
+		done <- run(ctx, &env{stdout: &bytes.Buffer{}, stderr: anErr, logger: slog.New(slog.NewTextHandler(anLog, &slog.HandlerOptions{Level: slog.LevelDebug}))},
+			[]string{"analyze", "--config", filepath.Join(dir, "analyze.yaml")})
+	}()
+	var got []string
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		got = got[:0]
+		rows, err := conn.Query(context.Background(), "SELECT concat(cause, ' ', upstream) FROM "+db+".incidents FINAL WHERE state = 'closed' ORDER BY 1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, s)
+		}
+		rows.Close()
+		if strings.Join(got, "\n") == strings.Join(want, "\n") {
+			break
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			<-done
+			<-done
+			var all uint64
+			conn.QueryRow(context.Background(), "SELECT count() FROM "+db+".incidents").Scan(&all)
+			t.Fatalf("closed incidents in ClickHouse (of %d revisions):\n%s\nexplain:\n%s\nship stderr: %s\nanalyze stderr: %s",
+				all, strings.Join(got, "\n"), strings.Join(want, "\n"), lastBytes(shipLog.String()), lastBytes(anLog.String()))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	cancel()
+	for i := 0; i < 2; i++ {
+		if err := <-done; err != nil {
+			t.Errorf("stopping: %v", err)
+		}
+	}
+	var n uint64
+	if err := conn.QueryRow(context.Background(), "SELECT count() FROM "+db+".requests FINAL").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s: %d requests stored; incidents %v", sc, n, got)
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func (l *lockedWriter) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.String()
+}
+
+func lastBytes(s string) string {
+	if len(s) > 2000 {
+		return "..." + s[len(s)-2000:]
+	}
+	return s
+}
