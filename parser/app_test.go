@@ -108,7 +108,7 @@ var appCases = []appCase{
 	{"php_fpm/php-error.log", "Allowed memory size of 8388608 bytes", SourcePHPFPM, ClassRuntimeOOM, "mem=8192 level=Fatal error process=php msg=Allowed memory size ts=2026-11-25T16:38:13Z"},
 
 	// Node.js 20 (scripts/reallogs/apps/node.sh).
-	{"node/heap-oom.log", "<--- Last few GCs --->", SourceNode, ClassRuntimeOOM, "pid=22294 process=node msg=FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory"},
+	{"node/heap-oom.log", "<--- Last few GCs --->", SourceNode, ClassRuntimeOOM, "pid=22294 mem=20582 process=node msg=FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory"},
 	{"node/uncaught.log", "/tmp/apps/node/throw.js:1", SourceNode, ClassCrash, "process=node msg=TypeError: Cannot read properties of undefined (reading 'name')"},
 	{"node/uncaught.log", "server listening on port 18350", SourceApp, ClassStart, "up=:18350"},
 	{"node/unhandled-rejection.log", "/tmp/apps/node/reject.js:1", SourceNode, ClassCrash, "process=node msg=TypeError: cannot load user 42"},

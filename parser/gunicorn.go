@@ -146,11 +146,10 @@ func gunicornClass(msg, whole []byte, ev *Event) {
 		ev.Class = ClassListenError
 		ev.Upstream = pythonAddrTuple(msg)
 	case hasPrefix(msg, "Handling signal: "):
-		sig := bytes.ToUpper(msg[len("Handling signal: "):])
-		switch string(sig) {
+		switch sig := string(bytes.ToUpper(msg[len("Handling signal: "):])); sig {
 		case "TERM", "INT", "QUIT":
 			ev.Class = ClassStop
-			ev.Signal = "SIG" + string(sig)
+			ev.Signal = signalName(termSignal(sig))
 		case "HUP":
 			ev.Class = ClassRestart
 			ev.Signal = "SIGHUP"
@@ -199,6 +198,19 @@ var signalNames = [...]string{1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL
 	14: "SIGALRM", 15: "SIGTERM", 16: "SIGSTKFLT", 17: "SIGCHLD", 18: "SIGCONT", 19: "SIGSTOP", 20: "SIGTSTP",
 	21: "SIGTTIN", 22: "SIGTTOU", 23: "SIGURG", 24: "SIGXCPU", 25: "SIGXFSZ", 26: "SIGVTALRM", 27: "SIGPROF",
 	28: "SIGWINCH", 29: "SIGIO", 30: "SIGPWR", 31: "SIGSYS"}
+
+// termSignal maps the stop signals gunicorn names ("term") to numbers.
+func termSignal(word string) int {
+	switch word {
+	case "INT":
+		return 2
+	case "QUIT":
+		return 3
+	case "TERM":
+		return 15
+	}
+	return 0
+}
 
 // signalName maps a Linux signal number to its name ("" when unknown).
 func signalName(n int) string {

@@ -101,6 +101,7 @@ func (p *Parser) parseNode(line []byte, ev *Event) error {
 		if !contains(line, "heap out of memory") && !contains(line, "<--- Last few GCs --->") {
 			ev.Class = ClassCrash // another V8 fatal error (e.g. a failed CHECK)
 		}
+		ev.MemoryKB = v8HeapKB(line)
 		if j := indexStr(line, "\n["); j >= 0 {
 			if v, n := atoiPrefix(line[j+2:]); n > 0 && j+2+n < len(line) && line[j+2+n] == ':' {
 				ev.PID = int(v)
@@ -178,4 +179,28 @@ func nodeProps(b []byte) []byte {
 		return b[start : i+end+1]
 	}
 	return nil
+}
+
+// v8HeapKB reads the heap size after the last collection of V8's "Last few
+// GCs" block ("Mark-Compact 20.1 (36.7) -> 20.1 (36.7) MB"): what the heap
+// held when it gave up.
+func v8HeapKB(b []byte) int64 {
+	i := lastIndexStr(b, " -> ")
+	if i < 0 {
+		return Absent
+	}
+	rest := b[i+4:]
+	end := 0
+	for end < len(rest) && (isDigit(rest[end]) || rest[end] == '.') {
+		end++
+	}
+	if end == 0 || !contains(rest[end:min(len(rest), end+16)], " MB") {
+		return Absent
+	}
+	whole, n := atoiPrefix(rest[:end])
+	kb := whole * 1024
+	if n < end && rest[n] == '.' && n+1 < end {
+		kb += int64(rest[n+1]-'0') * 1024 / 10
+	}
+	return kb
 }
