@@ -105,6 +105,9 @@ var appCases = []appCase{
 	{"php_fpm/public.log", "NOTICE: Finishing", SourcePHPFPM, ClassStop, "level=NOTICE process=php-fpm"},
 	{"php_fpm/public.log", "child 10 started", SourcePHPFPM, ClassStart, "app=www pid=10 level=DEBUG process=php-fpm ts=2018-05-28T10:31:16Z"},
 	{"php_fpm/public.log", "server reached max_children setting (8)", SourcePHPFPM, ClassPoolSaturated, "app=example.com level=WARNING process=php-fpm"},
+	{"php_fpm/php-cli-error.log", "Maximum execution time of 1 second exceeded", SourcePHPFPM, ClassWorkerTimeout, "process=php level=Fatal error ts=2026-11-25T17:35:27Z"},
+	{"php_fpm/php-cli-error.log", "redis connect failed: Connection refused (111)", SourcePHPFPM, ClassDependencyRefused, "process=php"},
+	{"php_fpm/php-cli-error.log", "Uncaught RuntimeException: cache unavailable", SourcePHPFPM, ClassCrash, "process=php level=Fatal error msg=Uncaught RuntimeException: cache unavailable"},
 	{"php_fpm/php-error.log", "Allowed memory size of 8388608 bytes", SourcePHPFPM, ClassRuntimeOOM, "mem=8192 level=Fatal error process=php msg=Allowed memory size ts=2026-11-25T16:38:13Z"},
 
 	// Node.js 20 (scripts/reallogs/apps/node.sh).

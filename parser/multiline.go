@@ -5,6 +5,7 @@ package parser
 // Parse. It recognises how runtimes print a crash:
 //
 //   - Java: an exception line, "\tat " frames, "Caused by:", "\t... N more";
+//     PHP's uncaught exception with "Stack trace:", "#N" frames, "thrown in";
 //   - Python: "Traceback (most recent call last):", indented frames, the
 //     exception line, and chained tracebacks ("During handling of the above
 //     exception ...", "The above exception was the direct cause ..."); a
@@ -376,6 +377,12 @@ func (g *Grouper) continues(inner []byte) bool {
 			return true
 		}
 		if hasPrefix(s, "Caused by: ") || hasPrefix(s, "Suppressed: ") {
+			return true
+		}
+		if hasPrefix(s, "Stack trace:") || g.frame && len(s) > 1 && s[0] == '#' && isDigit(s[1]) {
+			// PHP: "PHP Fatal error:  Uncaught ...", "Stack trace:", "#0 ...",
+			// "  thrown in ... on line N".
+			g.frame = true
 			return true
 		}
 		if !g.frame {

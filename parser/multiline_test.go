@@ -51,6 +51,7 @@ func TestGrouper_RealTraces(t *testing.T) {
 		{"node/handler.log", []string{"TypeError: Cannot read properties of null"}, []string{"    at process.processTimers (node:internal/timers:519:7)"}},
 		{"node/public-etimedout.log", []string{"{ Error: connect ETIMEDOUT", "error:  Error: connect ETIMEDOUT"},
 			[]string{"  port: 443 }", "    at TCPConnectWrap.afterConnect [as oncomplete] (net.js:1085:14)"}},
+		{"php_fpm/php-cli-error.log", []string{"Uncaught RuntimeException"}, []string{"  thrown in Command line code on line 1"}},
 		{"go/panic.log", []string{"panic: unexpected state"}, []string{"\t/tmp/apps/go/src/main.go:21 +0x40b"}},
 		{"go/segv.log", []string{"panic: runtime error"}, []string{"\t/tmp/apps/go/src/main.go:24 +0x88"}},
 		{"go/http-refused.log", []string{"panic: dependency unavailable"}, []string{"\t/tmp/apps/go/src/main.go:38 +0x3f8"}},

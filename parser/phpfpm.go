@@ -78,7 +78,11 @@ func (p *Parser) parsePHPFPM(line []byte, ev *Event) error {
 	if end < 0 || end > 40 {
 		return errPHPFPMFormat
 	}
-	if zone := trimSpace(rest[:end]); len(zone) > 0 {
+	zone := trimSpace(rest[:end])
+	if len(zone) > 0 {
+		if !zoneName(zone) {
+			return errPHPFPMFormat
+		}
 		t = inZone(t, zone, p.opts.Location)
 	}
 	msg := trimSpace(rest[end+1:])
@@ -89,6 +93,13 @@ func (p *Parser) parsePHPFPM(line []byte, ev *Event) error {
 		// PHP's error log: "PHP Fatal error:  Allowed memory size ...".
 		ev.Process = "php"
 		return phpError(msg, ev)
+	}
+	if len(zone) > 0 {
+		// PHP's error log also holds the app's own error_log() text.
+		ev.Process = "php"
+		ev.Message = aliasStr(msg)
+		classifyText(msg, ev)
+		return nil
 	}
 	colon := indexStr(msg, ": ")
 	if colon <= 0 || colon > 12 {
@@ -206,6 +217,17 @@ func phpfpmClass(msg []byte, ev *Event) {
 	default:
 		classifyText(msg, ev)
 	}
+}
+
+// zoneName: what PHP writes after its error log's time ("UTC",
+// "Europe/Berlin", "America/Argentina/Buenos_Aires", "Etc/GMT+3").
+func zoneName(b []byte) bool {
+	for _, c := range b {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || isDigit(c) || c == '/' || c == '_' || c == '+' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 func hasSuffix(b []byte, s string) bool {

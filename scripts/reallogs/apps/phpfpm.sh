@@ -125,4 +125,13 @@ cp "$work/fpm.log" "$out/fpm.log"
 cp "$work/fpm2.log" "$out/bind.log"
 cp "$work/php-error.log" "$out/php-error.log"
 
+# PHP's own error log, written by the same engine from the CLI: a
+# max_execution_time kill, an app's error_log() line, an uncaught exception
+# with its stack trace.
+rm -f "$work/php-cli-error.log"
+php -d max_execution_time=1 -d log_errors=1 -d error_log="$work/php-cli-error.log" -d display_errors=0 \
+  -r 'set_time_limit(1); $x=0; while(true){$x++;}' || true
+php -d log_errors=1 -d error_log="$work/php-cli-error.log" -d display_errors=0 \
+  -r '$s = @fsockopen("127.0.0.1", 18332, $errno, $errstr, 1); if (!$s) { error_log("redis connect failed: $errstr ($errno)"); } throw new RuntimeException("cache unavailable");' || true
+cp "$work/php-cli-error.log" "$out/php-cli-error.log"
 echo "$(php-fpm8.2 -v | head -1) (Debian $(dpkg-query -W -f='${Version}' php8.2-fpm)), nginx $(dpkg-query -W -f='${Version}' nginx)" > "$out/VERSION"
