@@ -38,6 +38,9 @@ type KafkaConfig struct {
 	FetchMaxBytes int `yaml:"fetch_max_bytes"`
 	// QueueCapacity is how many fetched messages the reader buffers.
 	QueueCapacity int `yaml:"queue_capacity"`
+	// SessionTimeout is how long the group waits for a silent member (a
+	// killed analyzer) before giving its partitions to the others.
+	SessionTimeout Duration `yaml:"session_timeout"`
 }
 
 // ClickHouseConfig says where to write.
@@ -86,7 +89,7 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 func DefaultConfig() Config {
 	return Config{
 		Kafka: KafkaConfig{Brokers: []string{"127.0.0.1:9092"}, Topic: record.DefaultTopic, Group: "culprit-analyzer",
-			FetchMaxBytes: 16 << 20, QueueCapacity: 10000},
+			FetchMaxBytes: 16 << 20, QueueCapacity: 10000, SessionTimeout: Duration(30 * time.Second)},
 		ClickHouse: ClickHouseConfig{Addr: "127.0.0.1:9000", Database: "culprit", User: "default"},
 		// 50k rows per insert keeps ClickHouse's part count low at 150k
 		// lines/s; one second bounds the delay a quiet stream sees.
@@ -126,6 +129,9 @@ func (c Config) Validate() error {
 	}
 	if c.Kafka.Group == "" {
 		bad("kafka.group is empty: offsets are committed per consumer group")
+	}
+	if c.Kafka.SessionTimeout < Duration(time.Second) {
+		bad("kafka.session_timeout must be at least 1s (brokers default to a 6s minimum)")
 	}
 	if c.Kafka.FetchMaxBytes < 1<<10 || c.Kafka.QueueCapacity < 1 {
 		bad("kafka.fetch_max_bytes must be at least 1024 and kafka.queue_capacity positive")

@@ -68,13 +68,16 @@ func analyze(ctx context.Context, log *slog.Logger, cfg consume.Config, ready ch
 	store := clickhouse.NewStore(conn, cfg.ClickHouse.Database)
 
 	reader := kafka.NewReader(kafka.ReaderConfig{
-		Brokers:       cfg.Kafka.Brokers,
-		GroupID:       cfg.Kafka.Group,
-		Topic:         cfg.Kafka.Topic,
-		MinBytes:      1,
-		MaxBytes:      cfg.Kafka.FetchMaxBytes,
-		MaxWait:       250 * time.Millisecond,
-		QueueCapacity: cfg.Kafka.QueueCapacity,
+		Brokers:           cfg.Kafka.Brokers,
+		GroupID:           cfg.Kafka.Group,
+		Topic:             cfg.Kafka.Topic,
+		MinBytes:          1,
+		MaxBytes:          cfg.Kafka.FetchMaxBytes,
+		MaxWait:           250 * time.Millisecond,
+		QueueCapacity:     cfg.Kafka.QueueCapacity,
+		SessionTimeout:    cfg.Kafka.SessionTimeout.D(),
+		HeartbeatInterval: cfg.Kafka.SessionTimeout.D() / 10,
+		RebalanceTimeout:  cfg.Kafka.SessionTimeout.D(),
 		// Commit synchronously and only when asked: the consumer commits
 		// after ClickHouse accepted the rows.
 		CommitInterval: 0,

@@ -8,10 +8,12 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -226,4 +228,153 @@ func lastBytes(s string) string {
 		return "..." + s[len(s)-2000:]
 	}
 	return s
+}
+
+// Scale-out: three analyzer processes in one consumer group on a
+// six-partition topic while lines keep arriving; one is killed with SIGKILL
+// mid-run. The others take over its partitions and every line is stored
+// exactly once (after dedup): nothing lost, nothing counted twice.
+func TestAnalyze_ThreeAnalyzersOneKilled(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	chAddr := testenv.ClickHouseAddr(t)
+	bin := buildCulprit(t)
+	id := rand.Uint32()
+	topic := fmt.Sprintf("culprit-test-scale-%d", id)
+	client := &kafka.Client{Addr: kafka.TCP(brokers), Timeout: 10 * time.Second}
+	if _, err := client.CreateTopics(context.Background(), &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{
+		{Topic: topic, NumPartitions: 6, ReplicationFactor: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.DeleteTopics(context.Background(), &kafka.DeleteTopicsRequest{Topics: []string{topic}}) })
+	db := fmt.Sprintf("culprit_test_scale_%d", id)
+	e := &env{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, logger: discardLogger()}
+	if err := run(context.Background(), e, []string{"migrate", "--addr", chAddr, "--database", db}); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := clickhouse.Open(context.Background(), clickhouse.ConnConfig{Addr: chAddr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db)
+		conn.Close()
+	})
+
+	// Real access lines from the scenarios, as 24 files on 6 hosts.
+	var lines [][]byte
+	for _, sc := range []string{"pm2-oom", "slow-upstream", "deploy"} {
+		data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "scenarios", sc, "access.log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, bytes.Split(bytes.TrimSpace(data), []byte("\n"))...)
+	}
+	var truth struct {
+		LogFormat string `json:"log_format"`
+	}
+	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "scenarios", "pm2-oom", "truth.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &truth); err != nil {
+		t.Fatal(err)
+	}
+	var msgs []kafka.Message
+	for f := 0; f < 24; f++ {
+		var off int64
+		for _, l := range lines[:400] {
+			msgs = append(msgs, kafka.Message{Key: []byte(fmt.Sprintf("host-%d:/var/log/nginx/access.log.%d", f%6, f)), Value: l,
+				Headers: []kafka.Header{{Key: "kind", Value: []byte("nginx_access")}, {Key: "log_format", Value: []byte(truth.LogFormat)}, {Key: "host", Value: []byte(fmt.Sprintf("host-%d", f%6))},
+					{Key: "file_id", Value: []byte(fmt.Sprintf("8:%d:scale", f))}, {Key: "offset", Value: []byte(fmt.Sprint(off))}}})
+			off += int64(len(l)) + 1
+		}
+	}
+	w := &kafka.Writer{Addr: kafka.TCP(brokers), Topic: topic, Balancer: &kafka.Hash{}, BatchSize: 500,
+		BatchTimeout: 5 * time.Millisecond, RequiredAcks: kafka.RequireAll}
+	defer w.Close()
+
+	dir := t.TempDir()
+	procs := make([]*exec.Cmd, 3)
+	logs := make([]*lockedWriter, 3)
+	for i := range procs {
+		cfg := fmt.Sprintf("kafka:\n  brokers: [%q]\n  topic: %s\n  group: scale-%d\n  session_timeout: 6s\n"+
+			"clickhouse:\n  addr: %q\n  database: %s\nbatch:\n  max_rows: 300\n  max_wait: 100ms\n", brokers, topic, id, chAddr, db)
+		path := filepath.Join(dir, fmt.Sprintf("analyze-%d.yaml", i))
+		if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		logs[i] = &lockedWriter{w: &bytes.Buffer{}}
+		procs[i] = exec.Command(bin, "analyze", "--config", path)
+		procs[i].Stderr = logs[i]
+		if err := procs[i].Start(); err != nil {
+			t.Fatal(err)
+		}
+		p := procs[i]
+		t.Cleanup(func() { p.Process.Kill(); p.Wait() })
+	}
+	// Lines keep arriving while the group forms and while one member dies.
+	produced := make(chan error, 1)
+	go func() {
+		for i := 0; i < len(msgs); i += 600 {
+			if err := w.WriteMessages(context.Background(), msgs[i:min(i+600, len(msgs))]...); err != nil {
+				produced <- err
+				return
+			}
+			time.Sleep(150 * time.Millisecond)
+		}
+		produced <- nil
+	}()
+	stored := func() uint64 {
+		var n uint64
+		if err := conn.QueryRow(context.Background(), "SELECT count() FROM "+db+".requests").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for stored() < uint64(len(msgs)/4) {
+		if time.Now().After(deadline) {
+			t.Fatalf("analyzers stored %d rows in 30 s\n%s", stored(), lastBytes(logs[0].String()))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	killedAt := stored()
+	if err := procs[0].Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	procs[0].Wait()
+	if err := <-produced; err != nil {
+		t.Fatal(err)
+	}
+	var final uint64
+	deadline = time.Now().Add(60 * time.Second)
+	for {
+		if err := conn.QueryRow(context.Background(), "SELECT count() FROM "+db+".requests FINAL").Scan(&final); err != nil {
+			t.Fatal(err)
+		}
+		if final >= uint64(len(msgs)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d lines stored 60 s after the kill\nsurvivor log:\n%s", final, len(msgs), lastBytes(logs[1].String()))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for _, p := range procs[1:] {
+		p.Process.Signal(syscall.SIGTERM)
+		if err := p.Wait(); err != nil {
+			t.Errorf("analyzer after SIGTERM: %v", err)
+		}
+	}
+	rawRows := stored()
+	if final != uint64(len(msgs)) {
+		t.Errorf("%d distinct lines stored, want %d", final, len(msgs))
+	}
+	var unparsed uint64
+	conn.QueryRow(context.Background(), "SELECT count() FROM "+db+".unparsed").Scan(&unparsed)
+	if unparsed != 0 {
+		t.Errorf("%d lines unparsed", unparsed)
+	}
+	t.Logf("%d lines; killed one analyzer at %d stored rows; %d raw rows (%d re-delivered after the kill), %d after dedup",
+		len(msgs), killedAt, rawRows, rawRows-final, final)
 }
