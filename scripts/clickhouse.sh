@@ -6,13 +6,17 @@
 # touches the system instance (/etc/clickhouse-server, /var/lib/clickhouse).
 # Works as root on a fresh machine: the server runs as the invoking user, so
 # the Debian package's clickhouse user is not needed. Idempotent.
+#
+# A private instance (a test that stops its own server) sets
+#   CLICKHOUSE_TCP_PORT=18790 CLICKHOUSE_HTTP_PORT=18791 CLICKHOUSE_INTERSERVER_PORT=18792 \
+#   CULPRIT_CLICKHOUSE_DIR=/tmp/x scripts/clickhouse.sh up
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 dir=${CULPRIT_CLICKHOUSE_DIR:-$root/.stack/clickhouse}
-tcp_port=19000
-http_port=18123
-interserver_port=19009
+tcp_port=${CLICKHOUSE_TCP_PORT:-19000}
+http_port=${CLICKHOUSE_HTTP_PORT:-18123}
+interserver_port=${CLICKHOUSE_INTERSERVER_PORT:-19009}
 pidfile=$dir/clickhouse.pid
 
 server_bin() {
