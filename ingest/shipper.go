@@ -23,6 +23,13 @@ type Sink interface {
 	Write(ctx context.Context, lines []record.Line) error
 }
 
+// Preparer is a Sink that can do the expensive part of a write (encoding,
+// compression) ahead: the shipper prepares the next batch while the
+// previous one awaits its ack, keeping one write in flight.
+type Preparer interface {
+	Prepare(ctx context.Context, lines []record.Line) (send func(context.Context) error, err error)
+}
+
 // chunkQueue bounds what was read but not yet handed to a batch: when Kafka
 // is down, readers block here and the files themselves are the buffer.
 const chunkQueue = 4
@@ -148,6 +155,7 @@ type batch struct {
 	chunks []*chunk
 	lines  []record.Line
 	bytes  int
+	send   func(context.Context) error // prepared first attempt, if the sink prepares
 	err    error
 	done   chan struct{}
 }
@@ -172,7 +180,15 @@ func (sh *Shipper) sendLoop(ctx context.Context, saves chan<- struct{}) {
 			}
 		}
 	}()
+	prep, _ := sh.sink.(Preparer)
 	dispatch := func(b *batch) {
+		if prep != nil {
+			// Encode now, while the previous batch is on the wire; a
+			// failure here is retried by write through Sink.Write.
+			if send, err := prep.Prepare(ctx, b.lines); err == nil {
+				b.send = send
+			}
+		}
 		inflight <- b
 		go func() {
 			b.err = sh.write(ctx, b)
@@ -215,7 +231,12 @@ func (sh *Shipper) sendLoop(ctx context.Context, saves chan<- struct{}) {
 func (sh *Shipper) write(ctx context.Context, b *batch) error {
 	backoff := 100 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		err := sh.sink.Write(ctx, b.lines)
+		var err error
+		if attempt == 1 && b.send != nil {
+			err = b.send(ctx)
+		} else {
+			err = sh.sink.Write(ctx, b.lines)
+		}
 		if err == nil {
 			sh.m.kafkaOK()
 			if attempt > 1 {
