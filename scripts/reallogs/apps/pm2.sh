@@ -37,9 +37,11 @@ const port = 18301;
 http.createServer((req, res) => res.end('ok')).listen(port, '127.0.0.1', () => console.log('listening on port ' + port));
 process.on('SIGINT', () => { console.log('SIGINT received, shutting down'); process.exit(0); });
 JS
+# min_uptime is generous: on a loaded machine Node takes long to start, and a
+# crash after min_uptime counts as a stable run (PM2 then restarts forever).
 cat > "$work/ecosystem.config.js" <<JS
 module.exports = { apps: [
-  { name: 'crasher', script: '$work/crasher.js', time: true, min_uptime: 1000, max_restarts: 3, restart_delay: 100 },
+  { name: 'crasher', script: '$work/crasher.js', time: true, min_uptime: 5000, max_restarts: 3, restart_delay: 100 },
   { name: 'memhog', script: '$work/memhog.js', time: true, max_memory_restart: '40M' },
   { name: 'api', script: '$work/api.js', time: true },
 ]};
