@@ -376,6 +376,11 @@ func (p *Parser) parseApp(line []byte, ev *Event) error {
 		}
 	}
 	msg := trimSpace(rest)
+	if hasPrefix(msg, "thread '") && hasSuffix(msg, ":") && len(first) < len(line) {
+		// Rust >= 1.73 prints the panic's message on the line after
+		// "thread 'main' panicked at src/main.rs:2:5:".
+		msg = trimSpace(firstLine(line[len(first)+1:]))
+	}
 	ev.Level = levelWord(msg)
 	ev.Message = aliasStr(msg)
 	classifyText(line, ev)

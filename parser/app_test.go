@@ -142,6 +142,14 @@ var appCases = []appCase{
 	{"app/public-uvicorn.log", "Uvicorn running on", SourceApp, ClassStart, "up=0.0.0.0:19000 level=INFO"},
 	{"app/public-uvicorn.log", "error while attempting to bind", SourceApp, ClassListenError, "up=0.0.0.0:7878 level=ERROR"},
 
+	// Rust 1.95 (scripts/reallogs/apps/rust.sh): generic app lines.
+	{"app/rust.log", "panicked at /tmp/apps/rust/main.rs:6:68:#1", SourceApp, ClassCrash, "msg=index out of bounds: the len is 0 but the index is 3"},
+	{"app/rust.log", "panicked at /tmp/apps/rust/main.rs:6:68:#2", SourceApp, ClassCrash, "msg=index out of bounds"},
+	{"app/rust.log", "panicked at /tmp/apps/rust/main.rs:7:73:", SourceApp, ClassDependencyRefused, "msg=called `Result::unwrap()` on an `Err` value"},
+	{"app/rust.log", "Error: Os { code: 111, kind: ConnectionRefused", SourceApp, ClassDependencyRefused, ""},
+	{"app/rust.log", "Error: Os { code: 98, kind: AddrInUse", SourceApp, ClassListenError, ""},
+	{"app/rust.log", "memory allocation of 268435456 bytes failed", SourceApp, ClassRuntimeOOM, ""},
+
 	// Python 3.11 (scripts/reallogs/apps/python.sh).
 	{"python/tracebacks.log", "Traceback#1", SourcePython, ClassCrash, "process=python msg=ZeroDivisionError: division by zero"},
 	{"python/tracebacks.log", "Traceback#2", SourcePython, ClassRuntimeOOM, "process=python msg=MemoryError"},

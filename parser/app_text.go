@@ -16,16 +16,16 @@ var errEmptyLine = errors.New("empty line")
 var (
 	oomMarkers = [...]string{"JavaScript heap out of memory", "OutOfMemoryError", "MemoryError",
 		"runtime: out of memory", "fatal error: out of memory", "Allowed memory size of",
-		"failed to reserve page summary memory", "Out of memory (allocated"}
+		"failed to reserve page summary memory", "Out of memory (allocated", "memory allocation of "}
 	listenMarkers = [...]string{"EADDRINUSE", "ddress already in use", "BindException", "unable to bind",
-		"[Errno 98]", "is in use by another program", "Connection in use", "bind(): "}
+		"[Errno 98]", "is in use by another program", "Connection in use", "bind(): ", "kind: AddrInUse"}
 	refusedMarkers = [...]string{"ECONNREFUSED", "onnection refused", "[Errno 111]", "errno=111",
 		"(111: Connection refused)", "ConnectException", "Connection to "}
 	timeoutMarkers = [...]string{"ETIMEDOUT", "i/o timeout", "onnect timed out", "onnection timed out",
 		"[Errno 110]", "TimeoutError", "SocketTimeoutException", "ConnectTimeout", "context deadline exceeded",
 		"urlopen error timed out", "socket.timeout", "ESOCKETTIMEDOUT", "Operation timed out"}
 	crashMarkers = [...]string{"uncaughtException", "Uncaught ", "unhandledRejection", "UnhandledPromiseRejection",
-		"Segmentation fault", "core dumped", "[nodemon] app crashed"}
+		"Segmentation fault", "core dumped", "[nodemon] app crashed", " panicked at "}
 	startMarkers = [...]string{"istening on", "istening at", "Running on http", "running on http", "unning at http",
 		"erver started on", "Now listening on", "Tomcat started on port", "started on port", "istening to port"}
 )

@@ -16,6 +16,8 @@ package parser
 //     block; an uncaught throw ("file:line", source, caret, error, stack,
 //     "Node.js vX"); the V8 heap-OOM block ("<--- Last few GCs --->" ...
 //     "FATAL ERROR: ..." and native frames);
+//   - Rust: "thread 'main' panicked at ...", the message, "stack backtrace:"
+//     and frames, the closing "note:"; "memory allocation of N bytes failed";
 //   - Go: "panic:" / "fatal error:" / "runtime: out of memory" / a fatal
 //     signal report ("SIGQUIT: quit", "PC=...", registers), then
 //     "goroutine N [...]:" blocks of function lines and tab-indented files.
@@ -52,6 +54,7 @@ const (
 	modeNodeOOM             // V8 heap exhaustion block
 	modeNodeThrow           // "file:line" header of an uncaught throw
 	modeLogged              // an ERROR/SEVERE log line that a trace may follow
+	modeRust                // "thread 'x' panicked at", "memory allocation of N bytes failed"
 )
 
 type wrapKind uint8
@@ -177,8 +180,9 @@ func (g *Grouper) extend(line, inner []byte) {
 	g.buf = append(g.buf, '\n')
 	g.buf = append(g.buf, inner...)
 	g.lines++
-	if g.mode == modeNodeThrow && hasPrefix(inner, "Node.js v") || g.mode == modeStack && hasPrefix(inner, "Node.js v") {
-		g.emit() // Node's last words: nothing of this crash follows
+	if (g.mode == modeNodeThrow || g.mode == modeStack) && hasPrefix(inner, "Node.js v") ||
+		g.mode == modeRust && hasPrefix(inner, "note: ") {
+		g.emit() // the runtime's last words: nothing of this crash follows
 	}
 }
 
@@ -240,6 +244,11 @@ func startMode(inner []byte) traceMode {
 	case 'S':
 		if goSignalLine(s) {
 			return modeGo
+		}
+	case 't', 'm':
+		if hasPrefix(s, "thread '") && contains(s, " panicked at ") ||
+			hasPrefix(s, "memory allocation of ") && hasSuffix(s, " failed") {
+			return modeRust
 		}
 	case '<', 'F':
 		if hasPrefix(s, "<--- Last few GCs --->") || hasPrefix(s, "<--- JS stacktrace --->") || hasPrefix(s, "FATAL ERROR: ") {
@@ -350,6 +359,19 @@ func (g *Grouper) continues(inner []byte) bool {
 		default: // after the error line
 			return nodeTail(g, inner, s, indented)
 		}
+	case modeRust:
+		// The panic message (one or more lines), then "stack backtrace:"
+		// and indented frames, or Rust's closing "note: ..." line.
+		switch {
+		case hasPrefix(s, "stack backtrace:"):
+			g.state = 1
+			return true
+		case hasPrefix(s, "note: "):
+			return true
+		case g.state == 1:
+			return indented
+		}
+		return !indented && g.lines < 16
 	case modeLogged:
 		if g.lines > 1 || indented {
 			return false
