@@ -383,6 +383,26 @@ func TestCompose_Pipeline(t *testing.T) {
 	if _, ok := an.DependsOn["migrate"]; !ok {
 		t.Errorf("analyze must wait for migrate")
 	}
+	// A consumer group that joins before its topic exists gets no
+	// partition: analyze waits for the service that creates its topics.
+	topics := map[string]bool{}
+	for name, s := range p.Services {
+		if dep, ok := an.DependsOn[name]; !ok || dep.Condition != types.ServiceConditionCompletedSuccessfully {
+			continue
+		}
+		for _, m := range regexp.MustCompile(`--topic\s+(\S+)`).FindAllStringSubmatch(strings.Join(s.Command, " "), -1) {
+			topics[m[1]] = true
+		}
+	}
+	want := []string{acfg.Kafka.Topic}
+	if acfg.Correlate.Enabled {
+		want = append(want, acfg.Correlate.Topic)
+	}
+	for _, topic := range want {
+		if !topics[topic] {
+			t.Errorf("analyze does not wait for a service that creates topic %s", topic)
+		}
+	}
 
 	// ship: its config parses, its topic is analyze's, and every log it
 	// tails is in a volume the service that writes the log also mounts.
