@@ -81,6 +81,10 @@ YAML
   # named topic auto-creates it on the stack's broker).
   for topic in culprit.live.lines culprit.live.events; do
     kcat -b "$brokers" -L -X allow.auto.create.topics=true -t "$topic" >/dev/null
+    for _ in $(seq 1 50); do
+      kcat -b "$brokers" -L -t "$topic" 2>/dev/null | grep -q "with [1-9][0-9]* partitions" && break
+      sleep 0.1
+    done
   done
   spawn upstream env FLAKY_UP="${FLAKY_UP:-90}" FLAKY_DOWN="${FLAKY_DOWN:-15}" FLAKY_PORT=$app_port \
     FLAKY_LOG="$dir/logs/app.log" sh -c "sed 's#/app/app.py#$root/deploy/compose/flaky/app.py#' '$root/deploy/compose/flaky/run.sh' | sh"
