@@ -215,14 +215,10 @@ func (g *Grouper) sameWrapper(kind wrapKind, key []byte) bool {
 	return true
 }
 
-func isBlank(b []byte) bool {
-	for _, c := range b {
-		if c != ' ' && c != '\t' && c != '\r' {
-			return false
-		}
-	}
-	return true
-}
+// isBlank agrees with trimSpace (which also drops \v, \f and Unicode
+// spaces): a line that trims to nothing must never reach the code that
+// reads its first byte (FuzzGrouper found "\f").
+func isBlank(b []byte) bool { return len(trimSpace(b)) == 0 }
 
 // startMode says whether inner may open a trace, and which kind. It runs on
 // every line, so the common case (no trace) is decided with a few
