@@ -132,6 +132,14 @@ func (k *kafkaEnv) produce(t testing.TB, msgs []kafka.Message) {
 // over the topic's partitions.
 func (k *kafkaEnv) committed(t testing.TB, group string, partitions int) int64 {
 	t.Helper()
+	n, err := k.tryCommitted(group, partitions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func (k *kafkaEnv) tryCommitted(group string, partitions int) (int64, error) {
 	ps := make([]int, partitions)
 	for i := range ps {
 		ps[i] = i
@@ -139,7 +147,7 @@ func (k *kafkaEnv) committed(t testing.TB, group string, partitions int) int64 {
 	res, err := k.client.OffsetFetch(context.Background(), &kafka.OffsetFetchRequest{GroupID: group,
 		Topics: map[string][]int{k.topic: ps}})
 	if err != nil {
-		t.Fatal(err)
+		return 0, err
 	}
 	var sum int64
 	for _, p := range res.Topics[k.topic] {
@@ -147,7 +155,7 @@ func (k *kafkaEnv) committed(t testing.TB, group string, partitions int) int64 {
 			sum += p.CommittedOffset
 		}
 	}
-	return sum
+	return sum, nil
 }
 
 // chProxy stands between the consumer and the real ClickHouse so a test

@@ -1,0 +1,94 @@
+package consume
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/culprit-dev/culprit/analyzer/clickhouse"
+	"github.com/culprit-dev/culprit/internal/testenv"
+)
+
+const privateKafkaPort = 18793
+
+func privateKafka(t *testing.T, dir, cmd string) {
+	t.Helper()
+	c := exec.Command(filepath.Join("..", "..", "scripts", "kafka.sh"), cmd)
+	c.Env = append(os.Environ(), "KAFKA_DIR="+dir, fmt.Sprintf("KAFKA_PORT=%d", privateKafkaPort),
+		fmt.Sprintf("KAFKA_CONTROLLER_PORT=%d", privateKafkaPort+1))
+	if out, err := c.CombinedOutput(); err != nil {
+		t.Fatalf("kafka.sh %s: %v\n%s", cmd, err, out)
+	}
+}
+
+// The broker stops mid-stream and starts again: the analyzer waits it out,
+// resumes from its committed offsets and stores every line once.
+func TestConsumer_BrokerStopStart(t *testing.T) {
+	testenv.KafkaBrokers(t) // the shared broker's presence means its jars are fetched
+	chAddr := testenv.ClickHouseAddr(t)
+	dir := t.TempDir()
+	privateKafka(t, dir, "up")
+	t.Cleanup(func() { privateKafka(t, dir, "down") })
+	t.Setenv("CULPRIT_TEST_KAFKA", fmt.Sprintf("127.0.0.1:%d", privateKafkaPort))
+	k := newTopic(t, 3)
+	conn, db := migrated(t, chAddr)
+	var msgs []kafka.Message
+	for copyN := 0; copyN < 4; copyN++ {
+		for _, m := range scenarioRecords(t, "pm2-oom") {
+			for i, h := range m.Headers {
+				if h.Key == "file_id" {
+					m.Headers[i].Value = fmt.Appendf(nil, "%s-copy%d", h.Value, copyN)
+				}
+			}
+			msgs = append(msgs, m)
+		}
+	}
+	k.produce(t, msgs)
+	cfg := testConfig(k, chAddr, db, "culprit-test-"+k.topic)
+	cfg.Batch.MaxRows = 200
+	chConn, err := clickhouse.Open(context.Background(), clickhouse.ConnConfig{Addr: chAddr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer chConn.Close()
+	store := clickhouse.NewStore(chConn, db)
+	slow := writerFunc(func(ctx context.Context, b *clickhouse.Batch) error {
+		time.Sleep(100 * time.Millisecond)
+		return store.Write(ctx, b)
+	})
+	r := newReader(cfg)
+	defer r.Close()
+	m := &Metrics{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- New(r, slow, cfg, testLogger(t), m).Run(ctx) }()
+
+	waitFor(t, "a few batches", 30*time.Second, func() bool { return m.Batches.Load() >= 2 })
+	privateKafka(t, dir, "down")
+	stoppedAt := m.StoredLines.Load()
+	time.Sleep(time.Second)
+	privateKafka(t, dir, "up")
+	waitFor(t, "every line stored and committed after the broker came back", 60*time.Second, func() bool {
+		n, err := k.tryCommitted(cfg.Kafka.Group, 3) // the admin client reconnects too
+		return err == nil && n == int64(len(msgs))
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if stoppedAt >= uint64(len(msgs)) {
+		t.Fatal("everything was stored before the broker stopped: the test proves nothing")
+	}
+	final, raw := rows(t, conn, db)
+	if final != uint64(len(msgs)) {
+		t.Errorf("%d distinct rows, want %d", final, len(msgs))
+	}
+	t.Logf("%d lines; %d stored when the broker stopped; %d raw rows, %d after dedup; %d commit errors, %d fetch errors",
+		len(msgs), stoppedAt, raw, final, m.CommitErrors.Load(), m.FetchErrors.Load())
+}
