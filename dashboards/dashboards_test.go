@@ -3,8 +3,8 @@ package dashboards
 import (
 	"context"
 	"fmt"
-	"maps"
 	"io/fs"
+	"maps"
 	"path/filepath"
 	"reflect"
 	"regexp"
