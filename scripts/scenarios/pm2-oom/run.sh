@@ -9,6 +9,17 @@ NGX=${SCN_NGX:-18410} APP=$((NGX + 1))
 CGNAME=${SCN_CGROUP:-culprit-scn-oom}
 CG=/sys/fs/cgroup/memory/$CGNAME
 TZ_NOTE="the machine is UTC"
+# SCN_SKEW (pm2-oom-skew): the app host's clock runs ahead of the proxy's, as on a
+# host without NTP: PM2, the app and dmesg see a shifted wall clock (libfaketime,
+# monotonic clock untouched, so the kernel's own stamps stay true and dmesg's
+# conversion to wall time shifts like a wrong system clock would).
+APPCLOCK=""
+SKEW_NOTE=""
+if [ -n "${SCN_SKEW:-}" ]; then
+  command -v faketime >/dev/null || { log "needs faketime (apt-get install faketime)"; exit 1; }
+  APPCLOCK="env FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f $SCN_SKEW"
+  SKEW_NOTE="The app host's clock was off by $SCN_SKEW against nginx's (PM2, the app and dmesg ran under libfaketime): pm2.log, the app's logs and kern.log are $SCN_SKEW off; access.log and error.log are true. "
+fi
 if [ -n "${SCN_TZ:-}" ]; then
   export TZ=$SCN_TZ  # the whole host's local time: nginx, PM2, dmesg
   TZ_NOTE="all processes (nginx, PM2, the app, dmesg) ran with TZ=$SCN_TZ: access.log and kern.log carry the offset, error.log and PM2's time: true prefixes are local time without zone"
@@ -58,7 +69,7 @@ CONF
 
 # The PM2 daemon is started from a shell that joined the cgroup, so the daemon and
 # every app it forks are charged to it (as under a systemd unit with MemoryLimit).
-bash -c "echo \$\$ >$CG/cgroup.procs; exec $PM2 start $WORK/ecosystem.config.js" >"$WORK/pm2-cli.out" 2>&1
+bash -c "echo \$\$ >$CG/cgroup.procs; exec $APPCLOCK $PM2 start $WORK/ecosystem.config.js" >"$WORK/pm2-cli.out" 2>&1
 mark "pm2 started shop-api in memory cgroup culprit-scn-oom (limit ${LIMIT_MB} MiB)"
 wait_port $APP 15
 nginx_start
@@ -79,7 +90,7 @@ nginx_stop
 
 # Only the kernel lines of this scenario's kill: the blocks that name our cgroup,
 # from "invoked oom-killer" to the reaper line, within the run's window.
-dmesg --time-format iso | $PY "$COMMON/oomblocks.py" --since "$DMESG_FROM" --cgroup /$CGNAME >"$WORK/kern.log"
+$APPCLOCK dmesg --time-format iso | $PY "$COMMON/oomblocks.py" --since "$DMESG_FROM" --cgroup /$CGNAME >"$WORK/kern.log"
 [ -s "$WORK/kern.log" ] || { log "no OOM kill in dmesg"; exit 1; }
 cp "$PM2_HOME/pm2.log" "$WORK/pm2.log"
 
@@ -98,7 +109,7 @@ Files: \`access.log\`, \`error.log\` (nginx), \`pm2.log\` (PM2 daemon log, \$PM2
 \`shop-api-out.log\` / \`shop-api-error.log\` (the app's stdout/stderr as PM2 wrote them, \`time: true\`),
 \`kern.log\` (\`dmesg --time-format iso\`, only the blocks of this kill).
 
-Time zone: $TZ_NOTE.
+Time zone: $TZ_NOTE. $SKEW_NOTE
 
 Regenerate: \`sudo scripts/scenarios/$NAME/run.sh\` (root: cgroup and dmesg).
 MD
@@ -106,5 +117,5 @@ finish --copy access.log --copy error.log --copy pm2.log --copy shop-api-out.log
   --incident "upstream=127.0.0.1:$APP;cause=oom_kill;match=ua~^127\\.0\\.0\\.1:$APP" \
   --description "Node app under PM2 OOM-killed by the kernel (memory cgroup), restarted by PM2; nginx 502 until it listens again" \
   --tz "${SCN_TZ:-UTC}" \
-  --notes "Time zone: $TZ_NOTE. kern.log is dmesg --time-format iso (wall clock computed by dmesg from boot time + monotonic). The killed process is the PM2-forked node app; the PM2 daemon stays in the same cgroup and survives." \
+  --notes "${SKEW_NOTE}Time zone: $TZ_NOTE. kern.log is dmesg --time-format iso (wall clock computed by dmesg from boot time + monotonic). The killed process is the PM2-forked node app; the PM2 daemon stays in the same cgroup and survives." \
   --readme "$WORK/README.in"
