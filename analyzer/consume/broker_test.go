@@ -70,10 +70,14 @@ func TestConsumer_BrokerStopStart(t *testing.T) {
 	go func() { done <- New(r, slow, cfg, testLogger(t), m).Run(ctx) }()
 
 	waitFor(t, "a few batches", 30*time.Second, func() bool { return m.Batches.Load() >= 2 })
+	t0 := time.Now()
 	privateKafka(t, dir, "down")
 	stoppedAt := m.StoredLines.Load()
 	time.Sleep(time.Second)
 	privateKafka(t, dir, "up")
+	t.Logf("broker down and up again in %v", time.Since(t0).Round(100*time.Millisecond))
+	t0 = time.Now()
+	defer func() { t.Logf("caught up %v after the broker came back", time.Since(t0).Round(100*time.Millisecond)) }()
 	waitFor(t, "every line stored and committed after the broker came back", 60*time.Second, func() bool {
 		n, err := k.tryCommitted(cfg.Kafka.Group, 3) // the admin client reconnects too
 		return err == nil && n == int64(len(msgs))

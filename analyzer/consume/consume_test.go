@@ -287,7 +287,7 @@ func newReader(cfg Config) *kafka.Reader {
 	return kafka.NewReader(kafka.ReaderConfig{Brokers: cfg.Kafka.Brokers, GroupID: cfg.Kafka.Group, Topic: cfg.Kafka.Topic,
 		MinBytes: 1, MaxBytes: cfg.Kafka.FetchMaxBytes, MaxWait: 100 * time.Millisecond, CommitInterval: 0,
 		StartOffset: kafka.FirstOffset, QueueCapacity: 1000, HeartbeatInterval: 500 * time.Millisecond,
-		SessionTimeout: 6 * time.Second, RebalanceTimeout: 2 * time.Second})
+		SessionTimeout: 6 * time.Second, RebalanceTimeout: 2 * time.Second, JoinGroupBackoff: 500 * time.Millisecond})
 }
 
 func waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {

@@ -78,6 +78,9 @@ func analyze(ctx context.Context, log *slog.Logger, cfg consume.Config, ready ch
 		SessionTimeout:    cfg.Kafka.SessionTimeout.D(),
 		HeartbeatInterval: cfg.Kafka.SessionTimeout.D() / 10,
 		RebalanceTimeout:  cfg.Kafka.SessionTimeout.D(),
+		// kafka-go waits 5 s between attempts to rejoin after the broker
+		// went away; a second is enough and shortens outages.
+		JoinGroupBackoff: time.Second,
 		// Commit synchronously and only when asked: the consumer commits
 		// after ClickHouse accepted the rows.
 		CommitInterval: 0,
