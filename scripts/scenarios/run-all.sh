@@ -13,7 +13,8 @@ if [ ${#names[@]} -eq 0 ]; then
          phpfpm-saturation phpfpm-queue-ny dns-failure quiet-baseline two-upstreams
          gunicorn-oom-kmsg node-heap-oom uwsgi-harakiri phpfpm-terminate backend-down rate-limit
          failover-no-incident go-panic-loop crash-twice uwsgi-listen-queue deploy-noisy-oom pm2-oom-ny flask-dependency-500
-         pm2-restart rotation-mid-incident too-big-header tls-failure pm2-oom-skew)
+         pm2-restart rotation-mid-incident too-big-header tls-failure pm2-oom-skew
+         java-oom-loop)
 fi
 failed=()
 for n in "${names[@]}"; do
