@@ -343,3 +343,37 @@ func classStrings(cs []Class) []string {
 	}
 	return out
 }
+
+// Spans map groups back to input lines (a shipper's byte offsets): over a
+// real capture they add up to the file's lines, and Pending says when a
+// group is still open.
+func TestGrouper_SpansOnRealCapture(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "python/tracebacks.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
+	g := NewGrouper(200, 64<<10)
+	total, groups := 0, 0
+	for i, l := range lines {
+		out := g.Add([]byte(l))
+		for _, n := range g.Spans() {
+			total += n
+		}
+		groups += len(out)
+		if strings.HasPrefix(l, pyTraceback) && !g.Pending() {
+			t.Fatalf("line %d opens a traceback but nothing is pending", i+1)
+		}
+	}
+	out := g.Flush()
+	for _, n := range g.Spans() {
+		total += n
+	}
+	groups += len(out)
+	if total != len(lines) || g.Pending() {
+		t.Errorf("spans cover %d of %d lines (pending %v)", total, len(lines), g.Pending())
+	}
+	if groups != 8 { // "worker started" and 7 tracebacks
+		t.Errorf("%d groups, want 8", groups)
+	}
+}
