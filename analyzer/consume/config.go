@@ -9,11 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/culprit-dev/culprit/analyzer"
 	"github.com/culprit-dev/culprit/internal/record"
 )
 
@@ -24,6 +27,9 @@ type Config struct {
 	Batch      BatchConfig      `yaml:"batch"`
 	Retry      RetryConfig      `yaml:"retry"`
 	Correlate  CorrelateConfig  `yaml:"correlate"`
+	// Webhooks receive incidents as they open, change cause and close
+	// (with correlate.enabled).
+	Webhooks []WebhookConfig `yaml:"webhooks"`
 	// Listen is the address of /metrics and /healthz; "" disables them.
 	Listen string `yaml:"listen"`
 }
@@ -147,6 +153,17 @@ func (c Config) Validate() error {
 	}
 	if c.Correlate.Enabled && (c.Correlate.Topic == "" || c.Correlate.Group == "" || c.Correlate.Idle <= 0) {
 		bad("correlate.topic, correlate.group and correlate.idle are required when correlate.enabled")
+	}
+	for i, h := range c.Webhooks {
+		if _, err := url.ParseRequestURI(h.URL); err != nil || !strings.HasPrefix(h.URL, "http") {
+			bad("webhooks[%d].url %q: want an http(s) URL", i, h.URL)
+		}
+		if _, err := Payload(h.Format, NotifyOpened, &analyzer.Incident{}); err != nil {
+			bad("webhooks[%d]: %v", i, err)
+		}
+	}
+	if len(c.Webhooks) > 0 && !c.Correlate.Enabled {
+		bad("webhooks need correlate.enabled")
 	}
 	if c.Correlate.Enabled && c.Correlate.Group == c.Kafka.Group {
 		bad("correlate.group must differ from kafka.group")

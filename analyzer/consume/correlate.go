@@ -78,6 +78,7 @@ type Correlator struct {
 	Events  atomic.Uint64        // evidence records consumed (after dedup)
 	// maxEvent is the newest event time consumed.
 	maxEvent time.Time
+	notify   *Notifier
 }
 
 // idle moves the engine's clock when no evidence came for a while. Live
@@ -121,7 +122,8 @@ func NewCorrelator(f Fetcher, w IncidentWriter, cfg Config, engCfg analyzer.Conf
 	if engCfg.Lateness == 0 {
 		engCfg.Lateness = d.Lateness
 	}
-	return &Correlator{fetch: f, store: w, eng: eng, cfg: cfg, engCfg: engCfg, log: log, seen: map[string]time.Time{}}, nil
+	return &Correlator{fetch: f, store: w, eng: eng, cfg: cfg, engCfg: engCfg, log: log, seen: map[string]time.Time{},
+		notify: NewNotifier(cfg.Webhooks, log)}, nil
 }
 
 // Run correlates until ctx is cancelled.
@@ -193,6 +195,8 @@ func (c *Correlator) flush(ctx context.Context) error {
 			backoff = min(backoff*2, c.cfg.Retry.Max.D())
 		}
 		c.Written.Add(uint64(len(incs)))
+		// After the store: a notification links to an incident that exists.
+		c.notify.Notify(ctx, incs)
 		for _, in := range incs {
 			c.log.Info("incident written", "id", in.ID, "cause", in.Cause, "upstream", in.Upstream, "open", in.Open,
 				"requests", in.Requests, "start", in.Start, "end", in.End)

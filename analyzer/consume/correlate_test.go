@@ -3,6 +3,7 @@ package consume
 import (
 	"context"
 	"encoding/json"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -63,6 +64,10 @@ func correlateScenario(t *testing.T, sc string) {
 	cfg := testConfig(lines, chAddr, db, "culprit-test-"+lines.topic)
 	cfg.Correlate = CorrelateConfig{Enabled: true, Topic: events.topic, Group: "culprit-test-" + events.topic,
 		Idle: Duration(2 * time.Second)}
+	hook := &receiver{}
+	hookSrv := httptest.NewServer(hook)
+	defer hookSrv.Close()
+	cfg.Webhooks = []WebhookConfig{{URL: hookSrv.URL, Format: "json"}}
 	chConn, err := clickhouse.Open(context.Background(), clickhouse.ConnConfig{Addr: chAddr})
 	if err != nil {
 		t.Fatal(err)
@@ -104,6 +109,29 @@ func correlateScenario(t *testing.T, sc string) {
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("incidents in ClickHouse:\n%s\nground truth:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// The webhook announced each incident's close with its final cause.
+	var closed []string
+	hook.mu.Lock()
+	for _, b := range hook.bodies {
+		var p struct {
+			Event    string `json:"event"`
+			Incident struct {
+				Cause    string `json:"cause"`
+				Upstream string `json:"upstream"`
+			} `json:"incident"`
+		}
+		if err := json.Unmarshal([]byte(b), &p); err != nil {
+			t.Fatal(err)
+		}
+		if p.Event == "closed" {
+			closed = append(closed, p.Incident.Cause+" "+p.Incident.Upstream)
+		}
+	}
+	hook.mu.Unlock()
+	sort.Strings(closed)
+	if strings.Join(closed, "\n") != strings.Join(want, "\n") {
+		t.Errorf("webhook announced closed incidents %v, want %v", closed, want)
 	}
 	// Evidence of the latest revision is stored with it.
 	ev := count(t, conn, "SELECT count() FROM "+db+".incident_evidence FINAL WHERE (incident_id, version) IN (SELECT incident_id, max(version) FROM "+db+".incidents GROUP BY incident_id)")
