@@ -17,7 +17,9 @@ type fakeReader struct {
 	err  error
 }
 
-func (f *fakeReader) Incidents(ctx context.Context, flt Filter) ([]Incident, error) { return f.incs, f.err }
+func (f *fakeReader) Incidents(ctx context.Context, flt Filter) ([]Incident, error) {
+	return f.incs, f.err
+}
 func (f *fakeReader) Incident(ctx context.Context, id string) (*Detail, error) {
 	if f.err != nil {
 		return nil, f.err
