@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -44,12 +45,8 @@ func runParse(ctx context.Context, e *env, args []string) error {
 	var buf []byte
 	lines := 0
 	start := time.Now()
-	err = eachLine(e.stdin, func(line []byte) error {
-		lines++
-		if lines%4096 == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-		p.Parse(line, &ev)
+	emit := func(group []byte) error {
+		p.Parse(group, &ev)
 		if *stats {
 			counts[string(ev.Source)+"\t"+string(ev.Kind)+"\t"+string(ev.Class)]++
 			return nil
@@ -58,7 +55,43 @@ func runParse(ctx context.Context, e *env, args []string) error {
 		buf = append(buf, '\n')
 		_, err := out.Write(buf)
 		return err
+	}
+	// A stack trace is one event. nginx writes none, so its logs skip the
+	// grouper and keep the parser's hot path as measured.
+	var g *parser.Grouper
+	if opts.Source != parser.SourceNginxAccess && opts.Source != parser.SourceNginxError {
+		g = parser.NewGrouper(0, 0)
+	}
+	err = eachLine(e.stdin, func(line []byte) error {
+		lines++
+		if lines%4096 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if g == nil {
+			if len(bytes.TrimSpace(line)) == 0 {
+				return nil // a blank line carries nothing to report
+			}
+			return emit(line)
+		}
+		for _, group := range g.Add(line) {
+			if len(bytes.TrimSpace(group)) == 0 {
+				continue
+			}
+			if err := emit(group); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
+	if err == nil && g != nil {
+		for _, group := range g.Flush() {
+			if len(bytes.TrimSpace(group)) > 0 {
+				if err = emit(group); err != nil {
+					break
+				}
+			}
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("parse: %w", err)
 	}

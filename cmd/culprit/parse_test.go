@@ -61,3 +61,28 @@ func TestParse_BadFlags(t *testing.T) {
 		}
 	}
 }
+
+// A stack trace comes out as one event, and blank lines are not events.
+func TestParse_GroupsStackTraces(t *testing.T) {
+	trace := "Traceback (most recent call last):\n" +
+		"  File \"/srv/app.py\", line 3, in <module>\n" +
+		"    main()\n" +
+		"  File \"/srv/app.py\", line 2, in main\n" +
+		"    raise MemoryError()\n" +
+		"MemoryError\n\n"
+	out, _, err := runCmd(t, "before\n"+trace+"after\n", "parse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("got %d events, want 3 (before, the trace, after):\n%s", len(lines), out)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(lines[1]), &m); err != nil {
+		t.Fatal(err)
+	}
+	if m["class"] != "runtime_oom" {
+		t.Errorf("trace event class %v, want runtime_oom: %s", m["class"], lines[1])
+	}
+}
