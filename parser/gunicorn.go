@@ -89,7 +89,7 @@ func gunicornClass(msg, whole []byte, ev *Event) {
 			ev.PID = int(v)
 		}
 		if v, ok := intAfter(msg, "signal"); ok {
-			ev.Signal = signalName(int(v))
+			ev.Signal = linuxSignal(int(v))
 		}
 		ev.Class = signalClass(ev.Signal)
 	case hasPrefix(msg, "Worker (pid:") && contains(msg, "was sent "):
@@ -149,7 +149,7 @@ func gunicornClass(msg, whole []byte, ev *Event) {
 		switch sig := string(bytes.ToUpper(msg[len("Handling signal: "):])); sig {
 		case "TERM", "INT", "QUIT":
 			ev.Class = ClassStop
-			ev.Signal = signalName(termSignal(sig))
+			ev.Signal = linuxSignal(termSignal(sig))
 		case "HUP":
 			ev.Class = ClassRestart
 			ev.Signal = "SIGHUP"
@@ -193,12 +193,6 @@ func signalClass(sig string) Class {
 	return ClassWorkerKilled
 }
 
-var signalNames = [...]string{1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT",
-	7: "SIGBUS", 8: "SIGFPE", 9: "SIGKILL", 10: "SIGUSR1", 11: "SIGSEGV", 12: "SIGUSR2", 13: "SIGPIPE",
-	14: "SIGALRM", 15: "SIGTERM", 16: "SIGSTKFLT", 17: "SIGCHLD", 18: "SIGCONT", 19: "SIGSTOP", 20: "SIGTSTP",
-	21: "SIGTTIN", 22: "SIGTTOU", 23: "SIGURG", 24: "SIGXCPU", 25: "SIGXFSZ", 26: "SIGVTALRM", 27: "SIGPROF",
-	28: "SIGWINCH", 29: "SIGIO", 30: "SIGPWR", 31: "SIGSYS"}
-
 // termSignal maps the stop signals gunicorn names ("term") to numbers.
 func termSignal(word string) int {
 	switch word {
@@ -210,14 +204,6 @@ func termSignal(word string) int {
 		return 15
 	}
 	return 0
-}
-
-// signalName maps a Linux signal number to its name ("" when unknown).
-func signalName(n int) string {
-	if n > 0 && n < len(signalNames) {
-		return signalNames[n]
-	}
-	return ""
 }
 
 // pythonAddrTuple reads "('127.0.0.1', 8000)" as "127.0.0.1:8000" (gunicorn

@@ -159,7 +159,7 @@ func phpfpmClass(msg []byte, ev *Event) {
 		}
 		if ev.Signal == "" {
 			if v, ok := intAfter(msg, "on signal"); ok {
-				ev.Signal = signalName(int(v))
+				ev.Signal = linuxSignal(int(v))
 			}
 		}
 		ev.Class = ClassWorkerKilled

@@ -57,7 +57,7 @@ func (p *Parser) parseUWSGI(line []byte, ev *Event) error {
 			ev.PID = int(v)
 		}
 		if v, ok := intAfter(msg, "killed by signal"); ok {
-			ev.Signal = signalName(int(v))
+			ev.Signal = linuxSignal(int(v))
 			ev.Class = signalClass(ev.Signal)
 		} else {
 			if v, ok := intAfter(msg, "exit code"); ok {
