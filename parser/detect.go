@@ -1,14 +1,21 @@
 package parser
 
+import "bytes"
+
 // detect names the source of one unwrapped line, for `--source auto`. The
 // checks run cheapest and most common first: a proxy host's lines are almost
 // all access lines, so those must be recognised on their first bytes.
 
-import "bytes"
-
 // detect uses the line and the program tag of its envelope (syslog tag,
 // journal identifier), which is the strongest hint when there is one.
-func detect(line []byte, program string) Source {
+func detect(group []byte, program string) Source {
+	// Only application traces span lines, and the formats sniffed before
+	// them are one-line formats: looking at the first line keeps a long
+	// trace from being scanned by every sniffer.
+	line := group
+	if i := bytes.IndexByte(group, '\n'); i >= 0 {
+		line = group[:i]
+	}
 	if looksLikeAccess(line) {
 		return SourceNginxAccess
 	}
@@ -42,7 +49,7 @@ func detect(line []byte, program string) Source {
 	case looksLikeKubernetes(line):
 		return SourceKubernetes
 	}
-	if src := detectApp(line, program); src != "" {
+	if src := detectApp(group, program); src != "" {
 		return src
 	}
 	return SourceApp
