@@ -3,7 +3,7 @@
 GO ?= go
 BIN := bin/culprit
 
-.PHONY: build demo test unit fuzz bench stack stack-down vet
+.PHONY: build demo test unit fuzz bench stack stack-down vet e2e
 
 build:
 	$(GO) build -o $(BIN) ./cmd/culprit
@@ -39,3 +39,10 @@ stack: build
 
 stack-down:
 	./scripts/stack down
+
+# The live end-to-end run: real nginx and upstreams, ship, Kafka, analyze,
+# ClickHouse; reports the latency from the first 5xx to the incident row.
+e2e: build
+	./scripts/deps.sh
+	./scripts/stack up
+	eval "$$(./scripts/stack env)" && $(GO) test -count=1 -v ./scripts/e2e/
