@@ -8,6 +8,7 @@
 #
 # A private instance (a test that stops its own broker) sets
 #   KAFKA_PORT=19094 KAFKA_CONTROLLER_PORT=19095 KAFKA_DIR=/tmp/x scripts/kafka.sh up
+# (and KAFKA_SASL_PORT=19096 for a SASL listener).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -17,6 +18,9 @@ port=${KAFKA_PORT:-19092}
 cport=${KAFKA_CONTROLLER_PORT:-19093}
 dir=${KAFKA_DIR:-$root/.stack/kafka}
 heap=${KAFKA_HEAP:-512m}
+# KAFKA_SASL_PORT adds a SASL_PLAINTEXT listener with user culprit /
+# culprit-secret for PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 (tests only).
+sasl_port=${KAFKA_SASL_PORT:-}
 # A loaded 2-core machine has taken a minute to start the JVM broker.
 timeout=${KAFKA_START_TIMEOUT:-180}
 pidfile=$dir/kafka.pid
@@ -69,11 +73,26 @@ configure() {
     echo "listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport"
     echo "advertised.listeners=PLAINTEXT://127.0.0.1:$port"
     echo "log.dirs=$dir/data"
+    if [ -n "$sasl_port" ]; then
+      # A SASL listener for tests of the shipper's PLAIN and SCRAM options.
+      echo "listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport,SASL_PLAINTEXT://127.0.0.1:$sasl_port"
+      echo "advertised.listeners=PLAINTEXT://127.0.0.1:$port,SASL_PLAINTEXT://127.0.0.1:$sasl_port"
+      echo "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT"
+      echo "sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512"
+      echo "listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_culprit=\"culprit-secret\";"
+      echo "listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;"
+      echo "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;"
+    fi
   } >"$dir/server.properties"
+  local scram=()
+  if [ -n "$sasl_port" ]; then
+    scram=(--add-scram 'SCRAM-SHA-256=[name=culprit,password=culprit-secret]'
+           --add-scram 'SCRAM-SHA-512=[name=culprit,password=culprit-secret]')
+  fi
   if [ ! -f "$dir/data/meta.properties" ]; then
     local id; id=$("$java" -cp "$lib/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)
     "$java" -cp "$lib/*" -Dlog4j2.configurationFile="$kdir/log4j2.properties" -Dkafka.logs.dir="$dir/logs" \
-      kafka.tools.StorageTool format -t "$id" -c "$dir/server.properties" >"$dir/logs/format.log" 2>&1 ||
+      kafka.tools.StorageTool format -t "$id" -c "$dir/server.properties" "${scram[@]}" >"$dir/logs/format.log" 2>&1 ||
       { cat "$dir/logs/format.log" >&2; log "formatting $dir/data failed"; exit 1; }
   fi
 }

@@ -329,7 +329,8 @@ func privateBroker(t *testing.T) (addr string, ctl func(cmd string)) {
 		t0 := time.Now()
 		defer func() { t.Logf("kafka.sh %s (private broker): %v", cmd, time.Since(t0).Round(time.Millisecond)) }()
 		c := exec.Command(script, cmd)
-		c.Env = append(os.Environ(), "KAFKA_PORT=19094", "KAFKA_CONTROLLER_PORT=19095", "KAFKA_DIR="+dir, "KAFKA_HEAP=256m")
+		c.Env = append(os.Environ(), "KAFKA_PORT=19094", "KAFKA_CONTROLLER_PORT=19095", "KAFKA_SASL_PORT=19096",
+			"KAFKA_DIR="+dir, "KAFKA_HEAP=256m")
 		if out, err := c.CombinedOutput(); err != nil {
 			t.Fatalf("kafka.sh %s: %v\n%s", cmd, err, out)
 		}
@@ -354,11 +355,52 @@ func metric(t testing.TB, m *ingest.Metrics, name string) float64 {
 	return sum
 }
 
-// TestKafka_Outage stops the broker mid-stream: the shipper stops reading
+// TestKafka_PrivateBroker runs the tests that need a broker of their own
+// (127.0.0.1:19094, SASL on 19096), started once: SASL, then an outage.
+func TestKafka_PrivateBroker(t *testing.T) {
+	brokers, ctl := privateBroker(t)
+	t.Run("SASL", func(t *testing.T) { testSASL(t, brokers) })
+	t.Run("Outage", func(t *testing.T) { testOutage(t, brokers, ctl) })
+}
+
+// testSASL ships through the SASL listener with each mechanism (user
+// culprit, from scripts/kafka.sh) and is refused with a wrong password.
+func testSASL(t *testing.T, plainBrokers string) {
+	topic := topicName(t)
+	for i, mech := range []string{"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "access.log")
+		os.WriteFile(path, []byte(line("S", i)), 0o644)
+		cfg := config(t, "127.0.0.1:19096", topic, dir, path)
+		cfg.Kafka.SASL = ingest.SASLConfig{Mechanism: mech, Username: "culprit", Password: "culprit-secret"}
+		m, stop := run(t, cfg)
+		waitAcked(t, m, 1, 8*time.Second)
+		stop()
+	}
+	check(t, readTopic(t, plainBrokers, topic), map[string]int{"S": 3})
+
+	dir := t.TempDir()
+	path := filepath.Join(dir, "access.log")
+	os.WriteFile(path, []byte(line("X", 0)), 0o644)
+	cfg := config(t, "127.0.0.1:19096", topic, dir, path)
+	cfg.Kafka.SASL = ingest.SASLConfig{Mechanism: "SCRAM-SHA-256", Username: "culprit", Password: "wrong"}
+	cfg.ShutdownTimeout = time.Second
+	m, stop := run(t, cfg)
+	deadline := time.Now().Add(20 * time.Second)
+	for metric(t, m, "culprit_ship_kafka_errors_total") == 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if metric(t, m, "culprit_ship_kafka_errors_total") == 0 || metric(t, m, "culprit_ship_lines_acked_total") != 0 {
+		t.Errorf("wrong password: %v errors, %v acked", metric(t, m, "culprit_ship_kafka_errors_total"),
+			metric(t, m, "culprit_ship_lines_acked_total"))
+	}
+	stop()
+}
+
+// testOutage stops the broker mid-stream: the shipper stops reading
 // (what is read but unacknowledged stays bounded), reports the errors, and
 // after the broker is back every line is in Kafka.
-func TestKafka_Outage(t *testing.T) {
-	brokers, ctl := privateBroker(t)
+func testOutage(t *testing.T, brokers string, ctl func(string)) {
 	topic := topicName(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "access.log")
