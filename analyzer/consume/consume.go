@@ -324,8 +324,10 @@ func (c *Consumer) commitRetry(ctx context.Context, p *pending) {
 		m.Value, m.Key, m.Headers = nil, nil, nil
 		msgs = append(msgs, m)
 	}
+	// Bounded: a commit lost to a rebalance will never succeed, and the
+	// writer must not stall the pipeline for long on it.
 	backoff := c.cfg.Retry.Initial.D()
-	const tries = 8
+	const tries = 5
 	for attempt := 1; attempt <= tries; attempt++ {
 		err := c.fetch.CommitMessages(ctx, msgs...)
 		if err == nil {
@@ -338,7 +340,7 @@ func (c *Consumer) commitRetry(ctx context.Context, p *pending) {
 		if ctx.Err() != nil || !sleep(ctx, jitter(backoff)) {
 			return
 		}
-		backoff = min(backoff*2, c.cfg.Retry.Max.D())
+		backoff = min(backoff*2, c.cfg.Retry.Max.D(), 2*time.Second)
 	}
 }
 
