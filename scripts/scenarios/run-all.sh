@@ -14,7 +14,7 @@ if [ ${#names[@]} -eq 0 ]; then
          gunicorn-oom-kmsg node-heap-oom uwsgi-harakiri phpfpm-terminate backend-down rate-limit
          failover-no-incident go-panic-loop crash-twice uwsgi-listen-queue deploy-noisy-oom pm2-oom-ny flask-dependency-500
          pm2-restart rotation-mid-incident too-big-header tls-failure pm2-oom-skew
-         java-oom-loop busy-hour)
+         java-oom-loop busy-hour group-down)
 fi
 failed=()
 for n in "${names[@]}"; do
