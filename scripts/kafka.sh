@@ -21,6 +21,8 @@ heap=${KAFKA_HEAP:-512m}
 # KAFKA_SASL_PORT adds a SASL_PLAINTEXT listener with user culprit /
 # culprit-secret for PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 (tests only).
 sasl_port=${KAFKA_SASL_PORT:-}
+# KAFKA_SSL_PORT adds an SSL listener with a throwaway CA ($dir/tls/ca.pem).
+ssl_port=${KAFKA_SSL_PORT:-}
 # A loaded 2-core machine has taken a minute to start the JVM broker.
 timeout=${KAFKA_START_TIMEOUT:-180}
 pidfile=$dir/kafka.pid
@@ -62,27 +64,51 @@ fetch() {
   log "jars fetched in $((SECONDS - t0)) s"
 }
 
+# tls: a throwaway CA and a server certificate for 127.0.0.1 (tests only);
+# clients trust $dir/tls/ca.pem.
+tls() {
+  [ -f "$dir/tls/server-keystore.pem" ] && return
+  mkdir -p "$dir/tls"
+  (
+    cd "$dir/tls"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 7 -subj "/CN=culprit test CA"
+    openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "/CN=127.0.0.1"
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >ext.cnf
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 7 -extfile ext.cnf
+    cat server.key server.pem >server-keystore.pem
+  ) >"$dir/logs/tls.log" 2>&1 || { cat "$dir/logs/tls.log" >&2; log "making test certificates failed"; exit 1; }
+}
+
 configure() {
   mkdir -p "$dir/data" "$dir/logs"
+  [ -z "$ssl_port" ] || tls
   # Java properties: a later key wins, so the overrides follow the base file.
   {
     cat "$kdir/server.properties"
     echo
     echo "# instance overrides (scripts/kafka.sh)"
     echo "controller.quorum.voters=1@127.0.0.1:$cport"
-    echo "listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport"
-    echo "advertised.listeners=PLAINTEXT://127.0.0.1:$port"
     echo "log.dirs=$dir/data"
+    # Extra listeners for tests of the shipper's SASL and TLS options.
+    local listeners="PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport" adv="PLAINTEXT://127.0.0.1:$port"
+    local map="CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
     if [ -n "$sasl_port" ]; then
-      # A SASL listener for tests of the shipper's PLAIN and SCRAM options.
-      echo "listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport,SASL_PLAINTEXT://127.0.0.1:$sasl_port"
-      echo "advertised.listeners=PLAINTEXT://127.0.0.1:$port,SASL_PLAINTEXT://127.0.0.1:$sasl_port"
-      echo "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT"
+      listeners+=",SASL_PLAINTEXT://127.0.0.1:$sasl_port"; adv+=",SASL_PLAINTEXT://127.0.0.1:$sasl_port"
+      map+=",SASL_PLAINTEXT:SASL_PLAINTEXT"
       echo "sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512"
       echo "listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_culprit=\"culprit-secret\";"
       echo "listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;"
       echo "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;"
     fi
+    if [ -n "$ssl_port" ]; then
+      listeners+=",SSL://127.0.0.1:$ssl_port"; adv+=",SSL://127.0.0.1:$ssl_port"
+      map+=",SSL:SSL"
+      echo "listener.name.ssl.ssl.keystore.type=PEM"
+      echo "listener.name.ssl.ssl.keystore.location=$dir/tls/server-keystore.pem"
+    fi
+    echo "listeners=$listeners"
+    echo "advertised.listeners=$adv"
+    echo "listener.security.protocol.map=$map"
   } >"$dir/server.properties"
   local scram=()
   if [ -n "$sasl_port" ]; then

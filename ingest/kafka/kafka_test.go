@@ -316,28 +316,28 @@ func TestKafka_RotationUnderLoad(t *testing.T) {
 
 // privateBroker starts a second broker (127.0.0.1:19094, controller 19095)
 // that this test may stop without disturbing other tests' broker.
-func privateBroker(t *testing.T) (addr string, ctl func(cmd string)) {
+func privateBroker(t *testing.T) (addr, dir string, ctl func(cmd string)) {
 	t.Helper()
 	testenv.KafkaBrokers(t) // same prerequisites as the shared broker
 	script, err := filepath.Abs("../../scripts/kafka.sh")
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
+	dir = t.TempDir()
 	ctl = func(cmd string) {
 		t.Helper()
 		t0 := time.Now()
 		defer func() { t.Logf("kafka.sh %s (private broker): %v", cmd, time.Since(t0).Round(time.Millisecond)) }()
 		c := exec.Command(script, cmd)
 		c.Env = append(os.Environ(), "KAFKA_PORT=19094", "KAFKA_CONTROLLER_PORT=19095", "KAFKA_SASL_PORT=19096",
-			"KAFKA_DIR="+dir, "KAFKA_HEAP=256m")
+			"KAFKA_SSL_PORT=19097", "KAFKA_DIR="+dir, "KAFKA_HEAP=256m")
 		if out, err := c.CombinedOutput(); err != nil {
 			t.Fatalf("kafka.sh %s: %v\n%s", cmd, err, out)
 		}
 	}
 	ctl("up")
 	t.Cleanup(func() { ctl("down") })
-	return "127.0.0.1:19094", ctl
+	return "127.0.0.1:19094", dir, ctl
 }
 
 func metric(t testing.TB, m *ingest.Metrics, name string) float64 {
@@ -356,10 +356,12 @@ func metric(t testing.TB, m *ingest.Metrics, name string) float64 {
 }
 
 // TestKafka_PrivateBroker runs the tests that need a broker of their own
-// (127.0.0.1:19094, SASL on 19096), started once: SASL, then an outage.
+// (127.0.0.1:19094, SASL on 19096, TLS on 19097), started once: SASL,
+// TLS, then an outage.
 func TestKafka_PrivateBroker(t *testing.T) {
-	brokers, ctl := privateBroker(t)
+	brokers, dir, ctl := privateBroker(t)
 	t.Run("SASL", func(t *testing.T) { testSASL(t, brokers) })
+	t.Run("TLS", func(t *testing.T) { testTLS(t, brokers, filepath.Join(dir, "tls", "ca.pem")) })
 	t.Run("Outage", func(t *testing.T) { testOutage(t, brokers, ctl) })
 }
 
@@ -392,6 +394,38 @@ func testSASL(t *testing.T, plainBrokers string) {
 	}
 	if metric(t, m, "culprit_ship_kafka_errors_total") == 0 || metric(t, m, "culprit_ship_lines_acked_total") != 0 {
 		t.Errorf("wrong password: %v errors, %v acked", metric(t, m, "culprit_ship_kafka_errors_total"),
+			metric(t, m, "culprit_ship_lines_acked_total"))
+	}
+	stop()
+}
+
+// testTLS ships through the TLS listener trusting the test CA, and is
+// refused when the CA is not trusted (the system roots do not know it).
+func testTLS(t *testing.T, plainBrokers, caFile string) {
+	topic := topicName(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "access.log")
+	os.WriteFile(path, []byte(line("T", 0)), 0o644)
+	cfg := config(t, "127.0.0.1:19097", topic, dir, path)
+	cfg.Kafka.TLS = ingest.TLSConfig{Enabled: true, CAFile: caFile}
+	m, stop := run(t, cfg)
+	waitAcked(t, m, 1, 30*time.Second)
+	stop()
+	check(t, readTopic(t, plainBrokers, topic), map[string]int{"T": 1})
+
+	dir = t.TempDir()
+	path = filepath.Join(dir, "access.log")
+	os.WriteFile(path, []byte(line("U", 0)), 0o644)
+	cfg = config(t, "127.0.0.1:19097", topic, dir, path)
+	cfg.Kafka.TLS = ingest.TLSConfig{Enabled: true}
+	cfg.ShutdownTimeout = time.Second
+	m, stop = run(t, cfg)
+	deadline := time.Now().Add(20 * time.Second)
+	for metric(t, m, "culprit_ship_kafka_errors_total") == 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if metric(t, m, "culprit_ship_kafka_errors_total") == 0 || metric(t, m, "culprit_ship_lines_acked_total") != 0 {
+		t.Errorf("untrusted CA: %v errors, %v acked", metric(t, m, "culprit_ship_kafka_errors_total"),
 			metric(t, m, "culprit_ship_lines_acked_total"))
 	}
 	stop()
