@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -25,6 +26,9 @@ func runShip(ctx context.Context, e *env, args []string) error {
 	check := fs.Bool("check", false, "validate the config and exit")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file until exit (performance work)")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	if fs.NArg() > 0 {
