@@ -250,14 +250,7 @@ func (c *candidate) score() float64 {
 // evaluate names the cause of inc from the evidence window.
 func (e *Engine) evaluate(inc *incident) Incident {
 	t0, t1 := inc.start, inc.end
-	svc := e.inv.upstreamService(inc.upstream)
-	if svc == "" && inc.upstream != "" && e.inv.topo != nil {
-		for _, s := range e.inv.topo.Services {
-			if containsUpstream(s.Upstreams, inc.upstream) {
-				svc = s.Name
-			}
-		}
-	}
+	svc := e.serviceOf(inc.upstream)
 
 	// What the proxy saw.
 	var fam [numFamilies]float64
@@ -317,7 +310,7 @@ func (e *Engine) evaluate(inc *incident) Incident {
 		if ev.Kind != parser.KindProxyError || it.inc != nil || ev.Time.Before(lo) || ev.Time.After(hi) {
 			continue
 		}
-		if inc.upstream != "" && NormalizeUpstream(ev.Upstream) != inc.upstream {
+		if inc.upstream != "" && e.keyOf(ev.Upstream) != inc.upstream {
 			continue
 		}
 		if inc.upstream == "" && ev.Upstream != "" {
@@ -467,6 +460,36 @@ func (e *Engine) evaluate(inc *incident) Incident {
 	out.Evidence = e.pickEvidence(inc, top, t1)
 	out.Summary = summary(&out, top)
 	return out
+}
+
+// serviceOf names the service behind an upstream key; a group's service is
+// its servers' when they agree.
+func (e *Engine) serviceOf(up string) string {
+	if up == "" {
+		return ""
+	}
+	if s := e.inv.upstreamService(up); s != "" {
+		return s
+	}
+	if e.inv.topo != nil {
+		for _, s := range e.inv.topo.Services {
+			if containsUpstream(s.Upstreams, up) {
+				return s.Name
+			}
+		}
+	}
+	svc := ""
+	for addr, g := range e.groups {
+		if g != up {
+			continue
+		}
+		s := e.serviceOf(addr)
+		if s == "" || svc != "" && s != svc {
+			return ""
+		}
+		svc = s
+	}
+	return svc
 }
 
 // consequence says whether cause b usually follows a (a supervisor restarts

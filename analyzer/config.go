@@ -42,6 +42,12 @@ type Config struct {
 	// Topology maps events to services; nil means infer what can be
 	// inferred from the events themselves.
 	Topology *Topology
+	// Groups maps a server address to the nginx upstream{} block it belongs
+	// to (from nginx's configuration): the 5xx of a group whose servers all
+	// failed are one incident under the group's name, whether nginx logged
+	// the group (no live upstreams) or the servers it tried. A group of one
+	// server stays keyed by its address.
+	Groups map[string]string
 }
 
 // DefaultConfig returns the defaults documented in docs/incidents.md.

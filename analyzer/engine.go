@@ -29,8 +29,9 @@ import (
 
 // Engine correlates evidence into incidents.
 type Engine struct {
-	cfg Config
-	inv *inventory
+	cfg    Config
+	inv    *inventory
+	groups map[string]string // normalized server address -> upstream{} name
 
 	maxTime   time.Time // newest event time seen
 	wm        time.Time // watermark: maxTime - Lateness
@@ -117,14 +118,30 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	// A group of one server is that server: nginx logs its address, and the
+	// address says more. Groups of several are keyed by their name.
+	groups := map[string]string{}
+	members := map[string]int{}
+	for addr, name := range cfg.Groups {
+		if a := NormalizeUpstream(addr); a != "" && name != "" {
+			groups[a] = name
+			members[name]++
+		}
+	}
+	for a, name := range groups {
+		if members[name] < 2 {
+			delete(groups, a)
+		}
+	}
 	return &Engine{
-		cfg:   cfg,
-		inv:   newInventory(cfg.Topology),
-		keys:  map[string][]*incident{},
-		errs:  newJoinIndex[*item](),
-		reqs:  newJoinIndex[*reqRec](),
-		dirty: map[*incident]bool{},
-		ready: map[*incident]Incident{},
+		groups: groups,
+		cfg:    cfg,
+		inv:    newInventory(cfg.Topology),
+		keys:   map[string][]*incident{},
+		errs:   newJoinIndex[*item](),
+		reqs:   newJoinIndex[*reqRec](),
+		dirty:  map[*incident]bool{},
+		ready:  map[*incident]Incident{},
 	}, nil
 }
 
@@ -265,13 +282,33 @@ func fieldClass(ev *parser.Event) parser.Class {
 	return ClassNoResponse
 }
 
-func lastUpstream(addrs []string) string {
+// upstreamKey is the grouping key of a request's $upstream_addr: the
+// upstream{} group of the servers it tried when the configuration says, else
+// the last server tried (the one whose failure the client got).
+func (e *Engine) upstreamKey(addrs []string) string {
+	last := ""
 	for i := len(addrs) - 1; i >= 0; i-- {
-		if u := NormalizeUpstream(addrs[i]); u != "" {
-			return u
+		u := NormalizeUpstream(addrs[i])
+		if u == "" {
+			continue
+		}
+		if g, ok := e.groups[u]; ok {
+			return g
+		}
+		if last == "" {
+			last = u
 		}
 	}
-	return ""
+	return last
+}
+
+// keyOf is the grouping key of one upstream as an error line names it.
+func (e *Engine) keyOf(upstream string) string {
+	u := NormalizeUpstream(upstream)
+	if g, ok := e.groups[u]; ok {
+		return g
+	}
+	return u
 }
 
 func (e *Engine) addRequest(in *Evidence) {
@@ -291,10 +328,10 @@ func (e *Engine) addRequest(in *Evidence) {
 	if errs := e.errs.take(r.cid, r.ckey, func(x *item) bool { return e.linkOK(x.ev.Time, r.t, r.reqTime) }); len(errs) > 0 {
 		e.link(r, errs[len(errs)-1])
 	}
-	up := lastUpstream(ev.UpstreamAddr)
+	up := e.upstreamKey(ev.UpstreamAddr)
 	if r.err != nil {
 		if up == "" {
-			up = NormalizeUpstream(r.err.ev.Upstream)
+			up = e.keyOf(r.err.ev.Upstream)
 		}
 		if r.server == "" {
 			r.server = r.err.ev.Server // the access format may not log $server_name
@@ -512,7 +549,7 @@ func (e *Engine) addProxyError(in *Evidence) {
 		return
 	}
 	e.errs.put(ev.CID, requestKey(ev.Client, ev.Request), it, ev.Time)
-	e.touchWindows(ev.Time, NormalizeUpstream(ev.Upstream))
+	e.touchWindows(ev.Time, e.keyOf(ev.Upstream))
 }
 
 func (e *Engine) addUpstream(in *Evidence) {
@@ -563,7 +600,7 @@ func (e *Engine) sweep(final bool) {
 			}
 			up := ""
 			if r.err != nil {
-				up = NormalizeUpstream(r.err.ev.Upstream)
+				up = e.keyOf(r.err.ev.Upstream)
 				if r.server == "" {
 					r.server = r.err.ev.Server
 				}

@@ -629,3 +629,35 @@ func TestEngine_KillOfAnotherPIDIsNotTheService(t *testing.T) {
 		t.Errorf("the service's own pid killed: cause %s", in.Cause)
 	}
 }
+
+func TestEngine_UpstreamGroupIsOneIncident(t *testing.T) {
+	var evs []Evidence
+	for i := 0; i < 10; i++ {
+		a := access(float64(i), "", 502, int64(i+1), parser.Absent)
+		if i%3 == 0 { // nginx tried both servers, both refused
+			a.Event.UpstreamAddr = []string{"127.0.0.1:18535", "127.0.0.1:18536"}
+			a.Event.UpstreamStatus = []int{502, 502}
+			a.Event.UpstreamHeaderTime = []float64{parser.Absent, parser.Absent}
+		} else { // then both marked failed: no live upstreams
+			a.Event.UpstreamAddr = []string{"users_api"}
+			a.Event.UpstreamStatus = []int{502}
+			a.Event.UpstreamHeaderTime = []float64{parser.Absent}
+		}
+		evs = append(evs, a)
+	}
+	groups := map[string]string{"127.0.0.1:18535": "users_api", "127.0.0.1:18536": "users_api", "127.0.0.1:9": "solo"}
+	in := one(t, run(t, Config{Groups: groups}, evs))
+	if in.Upstream != "users_api" || in.Requests != 10 {
+		t.Errorf("upstream %q requests %d", in.Upstream, in.Requests)
+	}
+	// Without the configuration the servers' 5xx are keyed apart.
+	if got := run(t, Config{MinRequests: 1}, evs); len(got) != 2 {
+		t.Errorf("without groups: %d incidents, want 2", len(got))
+	}
+	// A group of one server keeps its address.
+	solo := []Evidence{access(0, "127.0.0.1:9", 502, 1, parser.Absent), access(1, "127.0.0.1:9", 502, 2, parser.Absent),
+		access(2, "127.0.0.1:9", 502, 3, parser.Absent)}
+	if in := one(t, run(t, Config{Groups: groups}, solo)); in.Upstream != "127.0.0.1:9" {
+		t.Errorf("single-server group keyed %q", in.Upstream)
+	}
+}

@@ -7,7 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -127,14 +129,28 @@ func explain(ctx context.Context, e *env, o explainOptions) (*report, error) {
 		boot = t
 	}
 
-	files, formats, err := collectInputs(o.inputs)
+	var notes []string
+	files, formats, groups, err := collectInputs(o.inputs)
 	if err != nil {
 		return nil, err
+	}
+	if len(groups) > 0 {
+		cfg.Groups = groups
+		byName := map[string][]string{}
+		for addr, name := range groups {
+			byName[name] = append(byName[name], addr)
+		}
+		for _, name := range slices.Sorted(maps.Keys(byName)) {
+			if len(byName[name]) < 2 {
+				continue
+			}
+			slices.Sort(byName[name])
+			notes = append(notes, fmt.Sprintf("upstream group %s = %s (from the nginx configuration)", name, strings.Join(byName[name], ", ")))
+		}
 	}
 	if o.logFormat != "" {
 		formats = append([]string{o.logFormat}, formats...)
 	}
-	var notes []string
 	loc := time.UTC
 	zoneKnown := false
 	if o.tz != "" {

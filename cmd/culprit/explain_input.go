@@ -38,7 +38,7 @@ var notLogExt = map[string]bool{".md": true, ".sh": true, ".js": true, ".py": tr
 // collectInputs expands the command line into files (directories walked,
 // rotated .1 and .gz kept) and returns the nginx log_format strings found in
 // *.conf files among or next to them.
-func collectInputs(args []string) ([]*inputFile, []string, error) {
+func collectInputs(args []string) ([]*inputFile, []string, map[string]string, error) {
 	var files []*inputFile
 	seen := map[string]bool{}
 	var confs []string
@@ -59,7 +59,7 @@ func collectInputs(args []string) ([]*inputFile, []string, error) {
 		}
 		st, err := os.Stat(path)
 		if err != nil {
-			return nil, nil, fmt.Errorf("explain: %w", err)
+			return nil, nil, nil, fmt.Errorf("explain: %w", err)
 		}
 		if !st.IsDir() {
 			if strings.HasSuffix(path, ".conf") && kind == "" {
@@ -108,19 +108,63 @@ func collectInputs(args []string) ([]*inputFile, []string, error) {
 			return nil
 		})
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
 	sort.SliceStable(files, func(i, j int) bool { return files[i].path < files[j].path })
 	var formats []string
+	groups := map[string]string{}
 	for _, c := range confs {
 		data, err := os.ReadFile(c)
 		if err != nil {
-			continue // a conf we cannot read only loses a format hint
+			continue // a conf we cannot read only loses a hint
 		}
 		formats = append(formats, logFormatsFromConf(string(data))...)
+		for addr, name := range upstreamGroupsFromConf(string(data)) {
+			groups[addr] = name
+		}
 	}
-	return files, formats, nil
+	return files, formats, groups, nil
+}
+
+// upstreamGroupsFromConf maps each server address of the configuration's
+// `upstream NAME { server ADDR ...; }` blocks to NAME.
+func upstreamGroupsFromConf(conf string) map[string]string {
+	out := map[string]string{}
+	for {
+		i := strings.Index(conf, "upstream")
+		if i < 0 {
+			return out
+		}
+		before := byte('\n')
+		if i > 0 {
+			before = conf[i-1]
+		}
+		conf = conf[i+len("upstream"):]
+		if before != ' ' && before != '\t' && before != '\n' && before != ';' && before != '{' && before != '}' {
+			continue
+		}
+		open := strings.IndexByte(conf, '{')
+		semi := strings.IndexByte(conf, ';')
+		if open < 0 || semi >= 0 && semi < open {
+			continue // a directive such as proxy_next_upstream, not a block
+		}
+		name := strings.TrimSpace(conf[:open])
+		if name == "" || strings.ContainsAny(name, " \t\n") {
+			continue
+		}
+		end := strings.IndexByte(conf[open:], '}')
+		if end < 0 {
+			return out
+		}
+		for _, stmt := range strings.Split(conf[open+1:open+end], ";") {
+			fields := strings.Fields(stmt)
+			if len(fields) >= 2 && fields[0] == "server" {
+				out[fields[1]] = name
+			}
+		}
+		conf = conf[open+end:]
+	}
 }
 
 func validSource(s parser.Source) bool {

@@ -411,3 +411,26 @@ func TestProgress(t *testing.T) {
 		t.Errorf("bar %q", buf.String())
 	}
 }
+
+func TestUpstreamGroupsFromConf(t *testing.T) {
+	conf := `http {
+    proxy_next_upstream error timeout;
+    upstream users_api {
+        server 127.0.0.1:18535 max_fails=1 fail_timeout=5s;
+        server 127.0.0.1:18536;   # second
+        keepalive 8;
+    }
+    upstream php { server unix:/run/php/fpm.sock; }
+    server { location / { proxy_pass http://users_api; } }
+}`
+	got := upstreamGroupsFromConf(conf)
+	want := map[string]string{"127.0.0.1:18535": "users_api", "127.0.0.1:18536": "users_api", "unix:/run/php/fpm.sock": "php"}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: got %q, want %q", k, got[k], v)
+		}
+	}
+}
