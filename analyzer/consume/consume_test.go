@@ -276,6 +276,7 @@ func testConfig(k *kafkaEnv, chAddr, db, group string) Config {
 	cfg.Kafka.Brokers = []string{k.brokers}
 	cfg.Kafka.Topic = k.topic
 	cfg.Kafka.Group = group
+	cfg.Kafka.SessionTimeout = Duration(6 * time.Second) // as newReader's
 	cfg.ClickHouse.Addr, cfg.ClickHouse.Database = chAddr, db
 	cfg.Batch.MaxRows = 300
 	cfg.Batch.MaxWait = Duration(100 * time.Millisecond)

@@ -76,16 +76,25 @@ type Correlator struct {
 	fifo    []fifoItem           // fetched, not yet committed
 	Written atomic.Uint64        // incident revisions stored
 	Events  atomic.Uint64        // evidence records consumed (after dedup)
-	// maxEvent is the newest event time consumed.
-	maxEvent time.Time
-	notify   *Notifier
+	// maxEvent is the newest event time consumed, lastEvidence when (wall
+	// clock) evidence last came.
+	maxEvent, lastEvidence time.Time
+	notify                 *Notifier
+	// open holds the start of each incident last written open: its
+	// evidence stays uncommitted, so a correlator taking over after a crash
+	// re-reads all of it and rebuilds the same incident.
+	open map[string]time.Time
 }
 
 // idle moves the engine's clock when no evidence came for a while. Live
 // evidence (event time near the wall clock): event time follows the wall
-// clock, so quiet incidents close. A backfill (old files shipped now): the
-// input has caught up, so what was read is complete and is flushed; the
-// wall clock would put it all behind the watermark at once.
+// clock, so quiet incidents close (evidence that comes later still revises
+// them). A backfill (old files shipped now): once the input has caught up,
+// what was read is complete and is flushed; the wall clock would put it all
+// behind the watermark at once. "Caught up" needs silence longer than a
+// rebalance: the partitions of a killed analyzer stall for the group's
+// session timeout, and flushing then would close incidents without the
+// evidence those partitions still hold.
 func (c *Correlator) idle() {
 	if c.maxEvent.IsZero() {
 		return
@@ -95,6 +104,9 @@ func (c *Correlator) idle() {
 	c.log.Debug("correlator idle", "live", live, "newest_event", c.maxEvent, "watermark", c.eng.Watermark())
 	if live {
 		c.eng.Advance(time.Now().Add(-c.engCfg.Lateness))
+		return
+	}
+	if time.Since(c.lastEvidence) < c.cfg.Kafka.SessionTimeout.D()+c.cfg.Correlate.Idle.D() {
 		return
 	}
 	c.eng.Flush()
@@ -123,7 +135,7 @@ func NewCorrelator(f Fetcher, w IncidentWriter, cfg Config, engCfg analyzer.Conf
 		engCfg.Lateness = d.Lateness
 	}
 	return &Correlator{fetch: f, store: w, eng: eng, cfg: cfg, engCfg: engCfg, log: log, seen: map[string]time.Time{},
-		notify: NewNotifier(cfg.Webhooks, log)}, nil
+		notify: NewNotifier(cfg.Webhooks, log), open: map[string]time.Time{}}, nil
 }
 
 // Run correlates until ctx is cancelled.
@@ -156,6 +168,7 @@ func (c *Correlator) Run(ctx context.Context) error {
 			if rec.Event.Time.After(c.maxEvent) {
 				c.maxEvent = rec.Event.Time
 			}
+			c.lastEvidence = time.Now()
 			c.eng.AddOwned(&analyzer.Evidence{Event: rec.Event,
 				Origin: analyzer.Origin{Path: rec.Path, Host: rec.Host}, Line: rec.Line})
 		}
@@ -195,6 +208,13 @@ func (c *Correlator) flush(ctx context.Context) error {
 			backoff = min(backoff*2, c.cfg.Retry.Max.D())
 		}
 		c.Written.Add(uint64(len(incs)))
+		for _, in := range incs {
+			if in.Open {
+				c.open[in.ID] = in.Start
+			} else {
+				delete(c.open, in.ID)
+			}
+		}
 		// After the store: a notification links to an incident that exists.
 		c.notify.Notify(ctx, incs)
 		for _, in := range incs {
@@ -203,6 +223,16 @@ func (c *Correlator) flush(ctx context.Context) error {
 		}
 	}
 	horizon := c.eng.Watermark().Add(-c.engCfg.Retention)
+	before := c.engCfg.Before
+	if before == 0 {
+		before = analyzer.DefaultConfig().Before
+	}
+	for _, start := range c.open {
+		// Upstream-side causes come up to Before ahead of the first 5xx.
+		if t := start.Add(-before); t.Before(horizon) {
+			horizon = t
+		}
+	}
 	n := 0
 	last := map[int]kafka.Message{}
 	for n < len(c.fifo) && c.fifo[n].t.Before(horizon) {

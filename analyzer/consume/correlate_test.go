@@ -96,7 +96,7 @@ func correlateScenario(t *testing.T, sc string) {
 	var got []string
 	waitFor(t, "the scenario's incidents in ClickHouse", 40*time.Second, func() bool {
 		got = nil
-		for _, row := range queryStrings(t, chConn, "SELECT concat(cause, ' ', upstream) FROM "+db+".incidents FINAL WHERE state = 'closed' ORDER BY 1") {
+		for _, row := range queryStrings(t, chConn, "SELECT concat(cause, ' ', upstream) FROM "+db+".incidents FINAL WHERE state = 'closed' ORDER BY concat(cause, ' ', upstream)") {
 			got = append(got, row)
 		}
 		return m.StoredLines.Load() >= uint64(len(msgs)) && len(got) >= len(want)

@@ -105,7 +105,9 @@ func analyze(ctx context.Context, log *slog.Logger, cfg consume.Config, ready ch
 		c.WithEvents(events)
 		evReader := kafka.NewReader(kafka.ReaderConfig{Brokers: cfg.Kafka.Brokers, GroupID: cfg.Correlate.Group,
 			Topic: cfg.Correlate.Topic, MinBytes: 1, MaxBytes: cfg.Kafka.FetchMaxBytes, MaxWait: 250 * time.Millisecond,
-			CommitInterval: 0, StartOffset: kafka.FirstOffset})
+			CommitInterval: 0, StartOffset: kafka.FirstOffset,
+			SessionTimeout: cfg.Kafka.SessionTimeout.D(), HeartbeatInterval: cfg.Kafka.SessionTimeout.D() / 10,
+			RebalanceTimeout: cfg.Kafka.SessionTimeout.D(), JoinGroupBackoff: time.Second})
 		defer evReader.Close()
 		corr, err := consume.NewCorrelator(evReader, store, cfg, analyzer.Config{}, log)
 		if err != nil {
