@@ -71,6 +71,21 @@ func atoiPrefix(b []byte) (int64, int) {
 }
 
 // intAfter reads the integer that follows the first occurrence of key in b.
+// pidInText reads "pid 123", "pid=123", "pid: 123" or "(pid:123)" from an
+// app's own words; 0 when there is none.
+func pidInText(b []byte) int {
+	for _, key := range [...]string{"pid ", "pid=", "pid: ", "pid:", "PID "} {
+		i := indexStr(b, key)
+		if i < 0 || i > 0 && isWordByte(b[i-1]) {
+			continue
+		}
+		if v, n := atoiPrefix(b[i+len(key):]); n > 0 && v > 0 && v < 1<<22 {
+			return int(v)
+		}
+	}
+	return 0
+}
+
 func intAfter(b []byte, key string) (int64, bool) {
 	i := indexStr(b, key)
 	if i < 0 {
@@ -384,6 +399,11 @@ func (p *Parser) parseApp(line []byte, ev *Event) error {
 	ev.Level = levelWord(msg)
 	ev.Message = aliasStr(msg)
 	classifyText(line, ev)
+	if ev.PID == 0 {
+		// Apps that say who they are ("starting api v41 pid 24880") let the
+		// analyzer tell their own exit from a kill of another process.
+		ev.PID = pidInText(first)
+	}
 	if ev.Class == ClassOther && (pyExceptionLine(msg) || looksLikeJavaThrowable(msg)) {
 		// The last line of a trace that reached us ungrouped ("KeyError:
 		// 'x'", "TypeError: ...", "java.lang.IllegalStateException: ...").

@@ -143,6 +143,11 @@ var appCases = []appCase{
 	{"app/public-uvicorn.log", "error while attempting to bind", SourceApp, ClassListenError, "up=0.0.0.0:7878 level=ERROR"},
 
 	// Rust 1.95 (scripts/reallogs/apps/rust.sh): generic app lines.
+	// A deploy in the app's own words (scripts/scenarios/deploy/run.sh): a
+	// planned stop, not a failure.
+	{"app/shutdown.log", "starting orders-api v41", SourceApp, ClassOther, "pid=20761 level=INFO ts=2026-11-25T16:38:41Z msg=INFO [orders-api] starting"},
+	{"app/shutdown.log", "received SIGTERM, shutting down", SourceApp, ClassStop, "signal=SIGTERM level=INFO ts=2026-11-25T16:38:56Z msg=INFO [orders-api] received SIGTERM"},
+	{"app/shutdown.log", "server closed, bye", SourceApp, ClassOther, "level=INFO ts=2026-11-25T16:38:56Z msg=INFO [orders-api] server closed"},
 	{"app/rust.log", "panicked at /tmp/apps/rust/main.rs:6:68:#1", SourceApp, ClassCrash, "msg=index out of bounds: the len is 0 but the index is 3"},
 	{"app/rust.log", "panicked at /tmp/apps/rust/main.rs:6:68:#2", SourceApp, ClassCrash, "msg=index out of bounds"},
 	{"app/rust.log", "panicked at /tmp/apps/rust/main.rs:7:73:", SourceApp, ClassDependencyRefused, "msg=called `Result::unwrap()` on an `Err` value"},

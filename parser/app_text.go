@@ -28,6 +28,10 @@ var (
 		"Segmentation fault", "core dumped", "[nodemon] app crashed", " panicked at "}
 	startMarkers = [...]string{"istening on", "istening at", "Running on http", "running on http", "unning at http",
 		"erver started on", "Now listening on", "Tomcat started on port", "started on port", "istening to port"}
+	// stopMarkers are an application saying it is going away on purpose: a
+	// deploy or a supervisor's stop, not a failure.
+	stopMarkers = [...]string{"received SIGTERM", "SIGTERM received", "SIGTERM signal received", "received SIGINT", "SIGINT received",
+		"hutting down", "raceful shutdown", "racefully shutting", "racefully stopping", "topping server"}
 )
 
 func indexAny(b []byte, markers []string) (int, string) {
@@ -81,6 +85,16 @@ func classifyText(text []byte, ev *Event) {
 		ev.Upstream = hostPortFrom(text, i)
 		if ev.Upstream == "" {
 			ev.Upstream = portOnly(text[i:])
+		}
+		return
+	}
+	if _, m := indexAny(text, stopMarkers[:]); m != "" {
+		ev.Class = ClassStop
+		switch {
+		case contains(text, "SIGTERM"):
+			ev.Signal = "SIGTERM"
+		case contains(text, "SIGINT"):
+			ev.Signal = "SIGINT"
 		}
 		return
 	}
