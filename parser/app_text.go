@@ -34,8 +34,44 @@ var (
 		"hutting down", "raceful shutdown", "racefully shutting", "racefully stopping", "topping server"}
 )
 
-func indexAny(b []byte, markers []string) (int, string) {
+// bigrams is a 4096-bit set of the byte pairs of a text. Most application
+// lines hold none of the markers; checking a marker's pairs against the set
+// rejects it without scanning the line, so a line is read once instead of
+// once per marker (the scans were most of the generic app path's cost).
+type bigrams [64]uint64
+
+func bigramHash(a, b byte) uint { return (uint(a)<<5 ^ uint(b)) & 4095 }
+
+func (s *bigrams) fill(text []byte) {
+	*s = bigrams{}
+	for i := 0; i+1 < len(text); i++ {
+		h := bigramHash(text[i], text[i+1])
+		s[h>>6] |= 1 << (h & 63)
+	}
+}
+
+// of fills s from text and returns it, for one-expression use.
+func (s *bigrams) of(text []byte) *bigrams {
+	s.fill(text)
+	return s
+}
+
+// mayContain is false only when text cannot contain m.
+func (s *bigrams) mayContain(m string) bool {
+	for i := 0; i+1 < len(m); i++ {
+		h := bigramHash(m[i], m[i+1])
+		if s[h>>6]&(1<<(h&63)) == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func indexAny(set *bigrams, b []byte, markers []string) (int, string) {
 	for _, m := range markers {
+		if !set.mayContain(m) {
+			continue
+		}
 		if i := indexStr(b, m); i >= 0 {
 			return i, m
 		}
@@ -47,12 +83,14 @@ func indexAny(b []byte, markers []string) (int, string) {
 // has them) from the words of text, which may be a multi-line group. It
 // leaves Kind, Time and Message to the caller.
 func classifyText(text []byte, ev *Event) {
-	if _, m := indexAny(text, oomMarkers[:]); m != "" {
+	var set bigrams
+	set.fill(text)
+	if _, m := indexAny(&set, text, oomMarkers[:]); m != "" {
 		ev.Class = ClassRuntimeOOM
 		ev.MemoryKB = memoryFigureKB(text)
 		return
 	}
-	if i, m := indexAny(text, listenMarkers[:]); m != "" {
+	if i, m := indexAny(&set, text, listenMarkers[:]); m != "" {
 		// "Connection to host:port refused" (JDBC) is a dependency, and a
 		// gunicorn "Connection in use" a listen address: the marker decides.
 		ev.Class = ClassListenError
@@ -66,21 +104,21 @@ func classifyText(text []byte, ev *Event) {
 		}
 		return
 	}
-	if i, m := indexAny(text, refusedMarkers[:]); m != "" && (m != "Connection to " || contains(text[i:], " refused")) {
+	if i, m := indexAny(&set, text, refusedMarkers[:]); m != "" && (m != "Connection to " || contains(text[i:], " refused")) {
 		ev.Class = ClassDependencyRefused
 		ev.Dependency = dependencyAddr(text, i)
 		return
 	}
-	if i, m := indexAny(text, timeoutMarkers[:]); m != "" {
+	if i, m := indexAny(&set, text, timeoutMarkers[:]); m != "" {
 		ev.Class = ClassDependencyTimeout
 		ev.Dependency = dependencyAddr(text, i)
 		return
 	}
-	if _, m := indexAny(text, crashMarkers[:]); m != "" {
+	if _, m := indexAny(&set, text, crashMarkers[:]); m != "" {
 		ev.Class = ClassCrash
 		return
 	}
-	if i, m := indexAny(text, startMarkers[:]); m != "" {
+	if i, m := indexAny(&set, text, startMarkers[:]); m != "" {
 		ev.Class = ClassStart
 		ev.Upstream = hostPortFrom(text, i)
 		if ev.Upstream == "" {
@@ -88,7 +126,7 @@ func classifyText(text []byte, ev *Event) {
 		}
 		return
 	}
-	if _, m := indexAny(text, stopMarkers[:]); m != "" {
+	if _, m := indexAny(&set, text, stopMarkers[:]); m != "" {
 		ev.Class = ClassStop
 		switch {
 		case contains(text, "SIGTERM"):

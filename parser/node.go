@@ -14,14 +14,12 @@ func looksLikeNodeLine(b []byte) bool {
 	if hasPrefix(b, "(node:") {
 		return true
 	}
-	for _, m := range [...]string{" ECONNREFUSED ", "EADDRINUSE", " ETIMEDOUT ", "node:internal", "Node.js v",
-		"UnhandledPromiseRejection", "    at "} {
-		if contains(b, m) {
-			return true
-		}
-	}
-	return false
+	_, m := indexAny(new(bigrams).of(b), b, nodeLineMarkers[:])
+	return m != ""
 }
+
+var nodeLineMarkers = [...]string{" ECONNREFUSED ", "EADDRINUSE", " ETIMEDOUT ", "node:internal", "Node.js v",
+	"UnhandledPromiseRejection", "    at "}
 
 // nodeThrowHeader recognises the first line Node prints for an uncaught
 // throw: the location "file:line" ("/app/server.js:12", "node:events:502",
