@@ -309,7 +309,7 @@ func TestConsumer_ClickHouseOutage(t *testing.T) {
 	k := newTopic(t, 3)
 	conn, db := migrated(t, chAddr)
 	proxy := newCHProxy(t, chAddr)
-	msgs := scenarioRecords(t, "pm2-oom")
+	msgs := copies(scenarioRecords(t, "pm2-oom"), 4)
 	k.produce(t, msgs)
 
 	cfg := testConfig(k, proxy.addr, db, "culprit-test-"+k.topic)
@@ -324,7 +324,7 @@ func TestConsumer_ClickHouseOutage(t *testing.T) {
 	m := &Metrics{}
 	// Store slowly enough that the outage lands mid-stream.
 	slow := writerFunc(func(ctx context.Context, b *clickhouse.Batch) error {
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond)
 		return store.Write(ctx, b)
 	})
 	c := New(reader, slow, cfg, testLogger(t), m)
@@ -335,6 +335,9 @@ func TestConsumer_ClickHouseOutage(t *testing.T) {
 	waitFor(t, "first batches", 20*time.Second, func() bool { return m.Batches.Load() >= 1 })
 	proxy.down()
 	committedDuringOutage := k.committed(t, cfg.Kafka.Group, 3)
+	if committedDuringOutage >= int64(len(msgs)) {
+		t.Fatal("everything was committed before the outage: the test proves nothing")
+	}
 	time.Sleep(1500 * time.Millisecond)
 	if got := k.committed(t, cfg.Kafka.Group, 3); got != committedDuringOutage {
 		t.Errorf("offsets moved from %d to %d while ClickHouse was down", committedDuringOutage, got)
@@ -492,6 +495,24 @@ func queryStrings(t testing.TB, conn driver.Conn, q string) []string {
 			t.Fatal(err)
 		}
 		out = append(out, s)
+	}
+	return out
+}
+
+// copies repeats records n times as n different files (file_id suffixed),
+// for a stream long enough to be interrupted.
+func copies(msgs []kafka.Message, n int) []kafka.Message {
+	var out []kafka.Message
+	for c := 0; c < n; c++ {
+		for _, m := range msgs {
+			m.Headers = append([]kafka.Header(nil), m.Headers...)
+			for i, h := range m.Headers {
+				if h.Key == "file_id" {
+					m.Headers[i].Value = fmt.Appendf(nil, "%s-copy%d", h.Value, c)
+				}
+			}
+			out = append(out, m)
+		}
 	}
 	return out
 }
