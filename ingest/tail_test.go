@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -65,7 +66,7 @@ func TestTail_RenameCreate(t *testing.T) {
 	w := newWriterLoop(t, path, "A")
 	const total = 20000
 	done := make(chan struct{})
-	go func() { w.run(t, total, 50, time.Millisecond); close(done) }()
+	go func() { w.run(t, total, 10, 2*time.Millisecond); close(done) }()
 	rotations := 0
 	for i := 1; ; i++ {
 		select {
@@ -99,17 +100,26 @@ func TestTail_CopyTruncate(t *testing.T) {
 	w := newWriterLoop(t, path, "B")
 	const total = 20000
 	done := make(chan struct{})
-	go func() { w.run(t, total, 50, time.Millisecond); close(done) }()
+	go func() { w.run(t, total, 10, 2*time.Millisecond); close(done) }()
 	rotations := 0
+	since := 0 // first line number written after the previous copytruncate
 	for i := 1; ; i++ {
 		select {
 		case <-done:
 		case <-time.After(200 * time.Millisecond):
-			// logrotate copytruncate (two within one poll while the file
-			// is still empty are a documented limit, see docs/shipper.md). The writer is held during copy and
+			// Two copytruncates before the shipper read anything written
+			// between them are a documented limit (docs/shipper.md): on a
+			// loaded machine a 200 ms cadence can outrun its poll. So each
+			// rotation first waits until the shipper has read past the
+			// previous one; how far behind it is otherwise stays free.
+			waitSoft(t, 10*time.Second, "the shipper to read past the previous copytruncate", func() bool {
+				return maxNumber(sink.snapshot(), "B") >= since
+			})
+			// logrotate copytruncate. The writer is held during copy and
 			// truncate: logrotate itself loses what is written in between,
 			// which no shipper can recover; this test is about ours.
 			w.mu.Lock()
+			since = w.w.n
 			b, err := os.ReadFile(path)
 			if err == nil {
 				err = os.WriteFile(filepath.Join(dir, "app.log."+itoa(i)), b, 0o644)
@@ -129,6 +139,19 @@ func TestTail_CopyTruncate(t *testing.T) {
 	waitSoft(t, 20*time.Second, "all lines acknowledged", func() bool { return countStream(sink.snapshot(), "B") >= total })
 	dups := checkNumbered(t, sink.snapshot(), map[string]int{"B": total})
 	t.Logf("%d copytruncates, %d lines, %d duplicates", rotations, total, dups)
+}
+
+// maxNumber is the highest line number of stream that arrived (-1: none).
+func maxNumber(lines []recordLine, stream string) int {
+	best := -1
+	for _, l := range lines {
+		if f := strings.Fields(string(l.Value)); len(f) > 1 && f[0] == stream {
+			if n, err := strconv.Atoi(f[1]); err == nil && n > best {
+				best = n
+			}
+		}
+	}
+	return best
 }
 
 func countStream(lines []recordLine, stream string) int {
