@@ -3,7 +3,7 @@
 # Idempotent and quiet when everything is already there.
 set -euo pipefail
 pkgs=(nginx wrk kcat clickhouse-server clickhouse-client php8.2-fpm gunicorn uwsgi uwsgi-plugin-python3
-      rsyslog-kafka python3-flask maven openjdk-17-jre-headless chromium fonts-dejavu-core libnginx-mod-stream)
+      rsyslog-kafka python3-flask maven openjdk-17-jre-headless chromium fonts-dejavu-core libnginx-mod-stream openssl)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
