@@ -334,6 +334,10 @@ func TestConsumer_ClickHouseOutage(t *testing.T) {
 
 	waitFor(t, "first batches", 20*time.Second, func() bool { return m.Batches.Load() >= 1 })
 	proxy.down()
+	// A batch that ClickHouse accepted just before the cut is rightly
+	// committed after it. The writer stores, then commits, then takes the
+	// next batch, so once a write has failed that commit is behind us.
+	waitFor(t, "a write to fail", 20*time.Second, func() bool { return m.WriteRetries.Load() >= 1 })
 	committedDuringOutage := k.committed(t, cfg.Kafka.Group, 3)
 	if committedDuringOutage >= int64(len(msgs)) {
 		t.Fatal("everything was committed before the outage: the test proves nothing")
