@@ -85,6 +85,11 @@ func analyze(ctx context.Context, log *slog.Logger, cfg consume.Config, ready ch
 		// after ClickHouse accepted the rows.
 		CommitInterval: 0,
 		StartOffset:    kafka.FirstOffset,
+		// The analyzer may start before any shipper created the topic: a
+		// group that joined a missing topic holds no partition until the
+		// next rebalance, which watching the partition count triggers.
+		WatchPartitionChanges:  true,
+		PartitionWatchInterval: 5 * time.Second,
 		ErrorLogger: kafka.LoggerFunc(func(f string, a ...any) {
 			log.Warn("kafka: " + fmt.Sprintf(f, a...))
 		}),
@@ -106,6 +111,7 @@ func analyze(ctx context.Context, log *slog.Logger, cfg consume.Config, ready ch
 		evReader := kafka.NewReader(kafka.ReaderConfig{Brokers: cfg.Kafka.Brokers, GroupID: cfg.Correlate.Group,
 			Topic: cfg.Correlate.Topic, MinBytes: 1, MaxBytes: cfg.Kafka.FetchMaxBytes, MaxWait: 250 * time.Millisecond,
 			CommitInterval: 0, StartOffset: kafka.FirstOffset,
+			WatchPartitionChanges: true, PartitionWatchInterval: 5 * time.Second,
 			SessionTimeout: cfg.Kafka.SessionTimeout.D(), HeartbeatInterval: cfg.Kafka.SessionTimeout.D() / 10,
 			RebalanceTimeout: cfg.Kafka.SessionTimeout.D(), JoinGroupBackoff: time.Second})
 		defer evReader.Close()
