@@ -138,9 +138,13 @@ func NewCorrelator(f Fetcher, w IncidentWriter, cfg Config, engCfg analyzer.Conf
 		notify: NewNotifier(cfg.Webhooks, log), open: map[string]time.Time{}}, nil
 }
 
+// flushEvery bounds the delay between evidence and its incident row.
+const flushEvery = time.Second
+
 // Run correlates until ctx is cancelled.
 func (c *Correlator) Run(ctx context.Context) error {
 	idle := c.cfg.Correlate.Idle.D()
+	lastFlush := time.Now()
 	for {
 		fctx, cancel := context.WithTimeout(ctx, idle)
 		m, err := c.fetch.FetchMessage(fctx)
@@ -153,6 +157,7 @@ func (c *Correlator) Run(ctx context.Context) error {
 			if err := c.flush(ctx); err != nil {
 				return err
 			}
+			lastFlush = time.Now()
 			continue
 		}
 		var rec EvidenceRecord
@@ -173,10 +178,14 @@ func (c *Correlator) Run(ctx context.Context) error {
 				Origin: analyzer.Origin{Path: rec.Path, Host: rec.Host}, Line: rec.Line})
 		}
 		c.fifo = append(c.fifo, fifoItem{rec.Event.Time, m})
-		if len(c.fifo)%1024 == 0 {
+		// Under steady load the fetch never idles: flushing by count alone
+		// wrote incidents in waves of tens of seconds. A second bounds how
+		// long an opened incident waits for its row.
+		if len(c.fifo)%1024 == 0 || time.Since(lastFlush) >= flushEvery {
 			if err := c.flush(ctx); err != nil {
 				return err
 			}
+			lastFlush = time.Now()
 		}
 	}
 }
