@@ -540,6 +540,13 @@ func (e *Engine) addProxyError(in *Evidence) {
 	ev := &in.Event
 	it := e.newItem(in)
 	e.keep(it)
+	if ev.Class == parser.ClassOther || ev.Class == parser.ClassClientClosed {
+		// "client closed keepalive connection" and other notices carry the
+		// connection serial of requests that failed for another reason: a
+		// kept-alive connection serves many requests, and the notice would
+		// take the place of the line that explains the 5xx.
+		return
+	}
 	r := e.reqs.take(ev.CID, requestKey(ev.Client, ev.Request), func(r *reqRec) bool { return e.linkOK(ev.Time, r.t, r.reqTime) })
 	if len(r) > 0 {
 		for _, x := range r[:len(r)-1] {
