@@ -77,11 +77,7 @@ func runExplainCmd(t *testing.T, args ...string) (string, error) {
 // the scenario passes, so the entry can be removed). Each entry says what is
 // missing; the engine's reasoning on correctly classified events is covered
 // by an analyzer unit test of the same shape.
-var parserGaps = map[string]string{
-	"deploy-noisy-oom": "parser/app.go reads the app's 'received SIGTERM, shutting down' as class other, not stop " +
-		"(and no pid from 'starting ... pid N'), so nothing tells the unrelated python3 OOM kill from the deploy; " +
-		"see analyzer TestEngine_DeployBesideUnrelatedOOMKill",
-}
+var parserGaps = map[string]string{}
 
 // TestExplain_Scenarios is the acceptance test of `culprit explain`: every
 // real scenario under testdata/scenarios gets its incidents right (cause,
