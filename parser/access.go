@@ -114,8 +114,23 @@ const (
 	scanList                        // upstream list followed by ' ' or ','
 )
 
+// accessOp is the one-pass reader compile chose for a step (see setOp).
+type accessOp uint8
+
+const (
+	opGeneric   accessOp = iota // search by scan, then assign
+	opNum                       // $status, $body_bytes_sent, $connection
+	opSeconds                   // $request_time
+	opAddrs                     // $upstream_addr
+	opStatuses                  // $upstream_status
+	opTimes                     // $upstream_*_time
+	opTimeLocal                 // $time_local: fixed width, cached second
+	opQuoted                    // a long value ending at a literal that starts with '"'
+)
+
 type accessStep struct {
 	v    accessVar
+	op   accessOp
 	name string // "$status", for error messages
 	lit  []byte // literal text after the variable
 	scan accessScan
@@ -125,7 +140,7 @@ type accessStep struct {
 	short bool
 	num   bool // an integer variable with a fast path in parseSteps
 	// fast: a list or a time in seconds, read and checked in one pass
-	// (accessFastList, accessFastSeconds) before the generic path.
+	// (accessFastAddrs and the like, accessFastSeconds) before the generic path.
 	fast bool
 	// A literal of at most 8 bytes is checked with one word compare.
 	litWord, litMask uint64
@@ -255,8 +270,33 @@ func CompileAccessFormat(format string) (*AccessFormat, error) {
 		}
 		st.num = st.scan == scanToLiteral && (st.v == avStatus || st.v == avBodyBytes || st.v == avConnection)
 		st.fast = (st.scan == scanToLiteral || st.scan == scanList) && (isAccessList(st.v) || st.v == avRequestTime)
+		st.setOp(f.escape)
 	}
 	return f, nil
+}
+
+// setOp picks the step's reader from what compile found out about it.
+// opTimeLocal and opQuoted are the generic path specialised (no value
+// conversion of their own), so they stay when num and fast are off.
+func (st *accessStep) setOp(esc accessEscape) {
+	switch {
+	case st.num:
+		st.op = opNum
+	case st.fast && st.v == avRequestTime:
+		st.op = opSeconds
+	case st.fast && st.v == avUpstreamAddr:
+		st.op = opAddrs
+	case st.fast && st.v == avUpstreamStatus:
+		st.op = opStatuses
+	case st.fast && isAccessList(st.v):
+		st.op = opTimes
+	case st.scan == scanToLiteral && st.v == avTimeLocal:
+		st.op = opTimeLocal
+	case st.scan == scanToLiteral && !st.short && st.lit[0] == '"' && esc != escapeJSON:
+		st.op = opQuoted
+	default:
+		st.op = opGeneric
+	}
 }
 
 // accessConfigForm reads the log_format directive as nginx.conf spells it:
@@ -492,6 +532,102 @@ func (f *AccessFormat) parseSteps(line []byte, loc *time.Location, ev *Event) er
 	}
 	for i := range f.steps {
 		st := &f.steps[i]
+		// The one-pass readers first (one switch on what compile chose);
+		// a value they do not take ("-", junk) goes on to the generic
+		// search-then-convert path below, which also words the error.
+		switch st.op {
+		case opNum:
+			i, n := pos, int64(0)
+			for i < len(line) && i-pos < 18 {
+				c := line[i] - '0'
+				if c > 9 {
+					break
+				}
+				n = n*10 + int64(c)
+				i++
+			}
+			if i > pos && st.litAt(line, i) {
+				switch st.v {
+				case avStatus:
+					if n <= 999 {
+						ev.Status = int(n)
+						pos = i + len(st.lit)
+						continue
+					}
+				case avBodyBytes:
+					ev.BodyBytes = n
+					pos = i + len(st.lit)
+					continue
+				case avConnection:
+					ev.CID = n
+					pos = i + len(st.lit)
+					continue
+				}
+			}
+		case opSeconds:
+			if next := accessFastSeconds(st, line, pos, &ev.RequestTime); next >= 0 {
+				pos = next
+				continue
+			}
+		case opAddrs:
+			if next := accessFastAddrs(st, line, pos, &ev.UpstreamAddr); next >= 0 {
+				pos = next
+				continue
+			}
+		case opStatuses:
+			if next := accessFastStatuses(st, line, pos, &ev.UpstreamStatus); next >= 0 {
+				pos = next
+				continue
+			}
+		case opTimes:
+			if next := accessFastTimes(st, line, pos, accessTimes(st.v, ev)); next >= 0 {
+				pos = next
+				continue
+			}
+		case opTimeLocal:
+			// It contains a space: it is 26 bytes wide.
+			if end := pos + 26; end <= len(line) && st.litAt(line, end) {
+				if err := f.timeLocal(line[pos:end], loc, ev); err != nil {
+					return fmt.Errorf("%s: %w", st.name, err)
+				}
+				pos = end + len(st.lit)
+				continue
+			}
+		case opQuoted:
+			// A long quoted value: find the quote, then the rest of the
+			// literal with one word compare. An escaped value cannot
+			// hold the quote, so the first match ends it.
+			end := -1
+			for from := pos; from < len(line); {
+				j := bytes.IndexByte(line[from:], '"')
+				if j < 0 {
+					break
+				}
+				if k := from + j; st.litAt(line, k) {
+					end = k
+					break
+				}
+				from += j + 1
+			}
+			if end < 0 {
+				return fmt.Errorf("%s: expected %q after it, not found in the rest of the line %q", st.name, st.lit, accessQuoteMax(line[pos:]))
+			}
+			val := line[pos:end]
+			pos = end + len(st.lit)
+			switch st.v {
+			case avRequest:
+				f.request(f.str(val, esc), ev)
+			case avReferer:
+				ev.Referer = f.str(val, esc)
+			case avUserAgent:
+				ev.UserAgent = f.str(val, esc)
+			default:
+				if err := f.assign(st.v, val, esc, loc, ev); err != nil {
+					return fmt.Errorf("%s: %w", st.name, err)
+				}
+			}
+			continue
+		}
 		end := -1
 		switch st.scan {
 		case scanRest:
@@ -518,65 +654,11 @@ func (f *AccessFormat) parseSteps(line []byte, loc *time.Location, ev *Event) er
 			}
 			end = len(line) - len(st.lit)
 		case scanList:
-			if st.fast {
-				if next := accessFastList(st, line, pos, ev); next >= 0 {
-					pos = next
-					continue
-				}
-			}
 			end = accessScanList(line, pos)
 			if !bytes.HasPrefix(line[end:], st.lit) {
 				return fmt.Errorf("%s: expected %q after the list %q", st.name, st.lit, accessQuoteMax(line[pos:end]))
 			}
 		default:
-			// Numbers: read the digits and check the literal after them
-			// in one pass; anything else ("-", junk) takes the generic
-			// path below, which also words the error.
-			if st.num {
-				i, n := pos, int64(0)
-				for i < len(line) && i-pos < 18 {
-					c := line[i] - '0'
-					if c > 9 {
-						break
-					}
-					n = n*10 + int64(c)
-					i++
-				}
-				if i > pos && st.litAt(line, i) {
-					switch st.v {
-					case avStatus:
-						if n <= 999 {
-							ev.Status = int(n)
-							pos = i + len(st.lit)
-							continue
-						}
-					case avBodyBytes:
-						ev.BodyBytes = n
-						pos = i + len(st.lit)
-						continue
-					case avConnection:
-						ev.CID = n
-						pos = i + len(st.lit)
-						continue
-					}
-				}
-			}
-			if st.fast {
-				var next int
-				if st.v == avRequestTime {
-					next = accessFastSeconds(st, line, pos, &ev.RequestTime)
-				} else {
-					next = accessFastList(st, line, pos, ev)
-				}
-				if next >= 0 {
-					pos = next
-					continue
-				}
-			}
-			if st.v == avTimeLocal && pos+26 <= len(line) && bytes.HasPrefix(line[pos+26:], st.lit) {
-				end = pos + 26 // contains a space; fixed width
-				break
-			}
 			end = f.indexLit(line, pos, st)
 			if end < 0 {
 				return fmt.Errorf("%s: expected %q after it, not found in the rest of the line %q", st.name, st.lit, accessQuoteMax(line[pos:]))
@@ -588,6 +670,34 @@ func (f *AccessFormat) parseSteps(line []byte, loc *time.Location, ev *Event) er
 		pos = end + len(st.lit)
 	}
 	return nil
+}
+
+// timeLocal is assign for a 26-byte $time_local: the compare with the
+// previous line's value is three word compares and a half-word one.
+func (f *AccessFormat) timeLocal(val []byte, loc *time.Location, ev *Event) error {
+	if !ev.Time.IsZero() {
+		return nil // $msec came first
+	}
+	if f.lastVar == avTimeLocal && f.lastLen == 26 && len(val) == 26 {
+		le := binary.LittleEndian
+		if le.Uint64(val) == le.Uint64(f.lastRaw[:]) && le.Uint64(val[8:]) == le.Uint64(f.lastRaw[8:]) &&
+			le.Uint64(val[16:]) == le.Uint64(f.lastRaw[16:]) && le.Uint16(val[24:]) == le.Uint16(f.lastRaw[24:]) {
+			ev.Time = f.lastTime
+			return nil
+		}
+	}
+	return f.assign(avTimeLocal, val, escapeNone, loc, ev)
+}
+
+// accessTimes is the Event list an upstream time variable fills.
+func accessTimes(v accessVar, ev *Event) *[]float64 {
+	switch v {
+	case avUpstreamConnectTime:
+		return &ev.UpstreamConnectTime
+	case avUpstreamHeaderTime:
+		return &ev.UpstreamHeaderTime
+	}
+	return &ev.UpstreamResponseTime
 }
 
 // indexLit finds lit in line from byte from on; with escape=json a quote
@@ -704,25 +814,6 @@ func accessScanSeconds(line []byte, pos int) (x float64, i int) {
 		return float64(mant) / 1e8, i
 	}
 	return float64(mant) / 1e9, i
-}
-
-// accessFastList reads a multi-value upstream variable at pos in one pass:
-// items (an address, a status, a time or "-") joined by ", " or " : ", then
-// the step's literal. It returns the position after the literal, or -1 with
-// ev's lists as they were so the generic path can take over (and word the
-// error).
-func accessFastList(st *accessStep, line []byte, pos int, ev *Event) int {
-	switch st.v {
-	case avUpstreamAddr:
-		return accessFastAddrs(st, line, pos, &ev.UpstreamAddr)
-	case avUpstreamStatus:
-		return accessFastStatuses(st, line, pos, &ev.UpstreamStatus)
-	case avUpstreamConnectTime:
-		return accessFastTimes(st, line, pos, &ev.UpstreamConnectTime)
-	case avUpstreamHeaderTime:
-		return accessFastTimes(st, line, pos, &ev.UpstreamHeaderTime)
-	}
-	return accessFastTimes(st, line, pos, &ev.UpstreamResponseTime)
 }
 
 // accessListNext moves past a list separator at i: 1 more item follows
