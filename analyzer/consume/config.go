@@ -154,6 +154,14 @@ func (c Config) Validate() error {
 	if c.Correlate.Enabled && (c.Correlate.Topic == "" || c.Correlate.Group == "" || c.Correlate.Idle <= 0) {
 		bad("correlate.topic, correlate.group and correlate.idle are required when correlate.enabled")
 	}
+	if c.Correlate.Topology != "" {
+		if !c.Correlate.Enabled {
+			bad("correlate.topology needs correlate.enabled")
+		}
+		if _, err := c.Correlate.LoadTopology(); err != nil {
+			bad("%v", err)
+		}
+	}
 	for i, h := range c.Webhooks {
 		if _, err := url.ParseRequestURI(h.URL); err != nil || !strings.HasPrefix(h.URL, "http") {
 			bad("webhooks[%d].url %q: want an http(s) URL", i, h.URL)

@@ -50,6 +50,7 @@ func TestConfig_Rejects(t *testing.T) {
 		"same groups":      "correlate:\n  enabled: true\n  group: culprit-analyzer\n",
 		"short session":    "kafka:\n  session_timeout: 10ms\n",
 		"retry max < init": "retry:\n  initial: 2s\n  max: 1s\n",
+		"missing topology": "correlate:\n  enabled: true\n  topology: /nonexistent/services.yaml\n",
 	} {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "a.yaml")

@@ -59,6 +59,15 @@ type Consumer struct {
 	events Producer
 	// lastTime is the newest event time per file, for lines without one.
 	lastTime map[string]time.Time
+	// topo keys evidence by service (correlate.topology); nil: by label.
+	topo *analyzer.Topology
+}
+
+// WithTopology keys the evidence by the service t maps each event to, so
+// that several correlators share the work (see eventKey).
+func (c *Consumer) WithTopology(t *analyzer.Topology) *Consumer {
+	c.topo = t
+	return c
 }
 
 // WithEvents makes the consumer re-produce evidence to p before it
@@ -401,7 +410,7 @@ func (c *Consumer) add(p *pending, m *kafka.Message, hdrs []record.Header, ev *p
 			rec.Event.Hostname = o.Host
 		}
 		if v, err := json.Marshal(&rec); err == nil {
-			p.events = append(p.events, kafka.Message{Key: serviceKey(o.Service), Value: v})
+			p.events = append(p.events, kafka.Message{Key: eventKey(c.topo, &rec.Event, rec.Event.Hostname, o.Service), Value: v})
 		}
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -30,6 +32,28 @@ type CorrelateConfig struct {
 	// (analyzer default 10s). Raise it when backfilling old files: their
 	// partitions are read at different speeds.
 	Lateness Duration `yaml:"lateness"`
+	// Topology is the path of the services file (docs/incidents.md) that
+	// maps every event to a service: the events topic is keyed by it, so
+	// several correlators share the work. "" keeps one key per
+	// label.service (one correlator does all the work).
+	Topology string `yaml:"topology"`
+}
+
+// LoadTopology reads the correlate.topology file; nil when none is set.
+func (c CorrelateConfig) LoadTopology() (*analyzer.Topology, error) {
+	if c.Topology == "" {
+		return nil, nil
+	}
+	f, err := os.Open(c.Topology)
+	if err != nil {
+		return nil, fmt.Errorf("correlate.topology: %w", err)
+	}
+	defer f.Close()
+	t, err := analyzer.ParseTopology(f)
+	if err != nil {
+		return nil, fmt.Errorf("correlate.topology %s: %w", c.Topology, err)
+	}
+	return t, nil
 }
 
 // EvidenceRecord is the value of an events-topic record: the parsed event,
@@ -44,15 +68,53 @@ type EvidenceRecord struct {
 	Offset  int64        `json:"offset"`
 }
 
-// serviceKey is the partitioning key of the events topic. Without a
-// service label every record shares one key, so one correlator sees all
-// evidence: correct, but it does not scale past one correlator (the
-// analyzer's topology mapping is not exported for the parse stage yet).
-func serviceKey(service string) []byte {
-	if service == "" {
-		return []byte("-")
+// eventKey is the partitioning key of an events-topic record: all the
+// evidence one incident rests on must share it, since only one correlator
+// sees a partition.
+//
+// Without a topology it is the source's label.service, or one shared key:
+// one correlator then sees everything, which is correct (the engine infers
+// services itself) but does not scale past one correlator.
+//
+// With a topology, an event of a known service is keyed by the service.
+// The others fall back to where their evidence must meet anyway: a 5xx and
+// its error line by the upstream they name (nginx names the same one in
+// both), an upstream-side event by the host it happened on. A loopback or
+// unix-socket upstream runs on the proxy's own host, so proxy events naming
+// one are keyed by that host and meet the app, supervisor and kernel lines
+// of the same machine (the single-host case keeps working without naming
+// every service). A remote upstream (10.0.0.3:4000) and the OOM kill on
+// its host (app-3) only meet when the topology names them as one service:
+// nothing in either line ties the address to the machine.
+func eventKey(topo *analyzer.Topology, ev *parser.Event, host, label string) []byte {
+	if topo == nil {
+		if label == "" {
+			return []byte("-")
+		}
+		return []byte(label)
 	}
-	return []byte(service)
+	if s := topo.ServiceKey(ev, host); s != "" {
+		return []byte("service:" + s)
+	}
+	up := ""
+	switch ev.Kind {
+	case parser.KindRequest:
+		for i := len(ev.UpstreamAddr) - 1; i >= 0 && up == ""; i-- {
+			up = analyzer.NormalizeUpstream(ev.UpstreamAddr[i])
+		}
+	case parser.KindProxyError:
+		up = analyzer.NormalizeUpstream(ev.Upstream)
+	default:
+		// An app's own "listening on :4000" is about its host's loopback.
+		return []byte("host:" + host)
+	}
+	if up == "" || strings.HasPrefix(up, "unix:") || strings.HasPrefix(up, "127.") || strings.HasPrefix(up, "[::1]") {
+		// nginx answered itself (rate limit, DNS failure before any
+		// address) or the upstream is local: the 5xx, its error line and
+		// the app's lines all come from this host.
+		return []byte("host:" + host)
+	}
+	return []byte("upstream:" + up)
 }
 
 // IncidentWriter stores incident revisions; *clickhouse.Store is one.

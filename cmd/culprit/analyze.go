@@ -102,6 +102,13 @@ func analyze(ctx context.Context, log *slog.Logger, cfg consume.Config, ready ch
 	corrCtx, stopCorrelator := context.WithCancel(ctx)
 	defer stopCorrelator()
 	if cfg.Correlate.Enabled {
+		// Validated with the config; read again here so the running
+		// process uses the file as it is now.
+		topo, err := cfg.Correlate.LoadTopology()
+		if err != nil {
+			return err
+		}
+		c.WithTopology(topo)
 		events := &kafka.Writer{Addr: kafka.TCP(cfg.Kafka.Brokers...), Topic: cfg.Correlate.Topic,
 			// Keyed by service: one correlator sees all of a service's evidence.
 			Balancer: &kafka.Hash{}, RequiredAcks: kafka.RequireAll, BatchSize: 1000,
@@ -115,7 +122,7 @@ func analyze(ctx context.Context, log *slog.Logger, cfg consume.Config, ready ch
 			SessionTimeout: cfg.Kafka.SessionTimeout.D(), HeartbeatInterval: cfg.Kafka.SessionTimeout.D() / 10,
 			RebalanceTimeout: cfg.Kafka.SessionTimeout.D(), JoinGroupBackoff: time.Second})
 		defer evReader.Close()
-		corr, err := consume.NewCorrelator(evReader, store, cfg, analyzer.Config{}, log)
+		corr, err := consume.NewCorrelator(evReader, store, cfg, analyzer.Config{Topology: topo}, log)
 		if err != nil {
 			return err
 		}
