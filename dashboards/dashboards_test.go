@@ -577,6 +577,27 @@ func showIncidents(t *testing.T, l *loaded) {
 		if in.Upstream == "" {
 			incName = "server " + in.Server
 		}
+		// An incident on a named upstream group (users_api) holds requests
+		// nginx logged under the group's name (no live upstreams) and
+		// under the address of each member it tried: the dashboards key
+		// series by the logged address, so only the former are on the
+		// group's series (docs/dashboards.md, known limits).
+		group := isGroupName(in.Upstream)
+		want5xx := in.Requests
+		if group {
+			n, err := run(t, l.conn, fmt.Sprintf("SELECT count() FROM %s.requests FINAL WHERE upstream = '%s' AND status >= 500 AND time >= %d AND time <= %d",
+				l.db, in.Upstream, in.Start.Unix(), in.End.Unix()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// None at all: a name nginx could not resolve, shown as
+			// "(no upstream)" like any 5xx nginx answered by itself.
+			if stored := int(n[0].num("count()")); stored > 0 && stored < in.Requests {
+				want5xx = stored
+			} else {
+				group = false
+			}
+		}
 		t.Run(in.ID, func(t *testing.T) {
 			// Overview: the 5xx of the incident's window are on its upstream's series.
 			var n float64
@@ -586,8 +607,8 @@ func showIncidents(t *testing.T, l *loaded) {
 					n += r.num("per_minute") * float64(bucket) / 60
 				}
 			}
-			if int(n+0.5) < in.Requests {
-				t.Errorf("overview: %.0f 5xx on %s during the incident, want at least its %d", n, name, in.Requests)
+			if int(n+0.5) < want5xx {
+				t.Errorf("overview: %.0f 5xx on %s during the incident, want at least its %d", n, name, want5xx)
 			}
 			// Top failing upstreams, filtered to the incident's upstream.
 			sel := Selection{All: true}
@@ -597,12 +618,12 @@ func showIncidents(t *testing.T, l *loaded) {
 			top := newRunner(t, l, ov.d, map[string]Selection{"upstream": sel}).panel("Top failing upstreams")
 			found := false
 			for _, r := range top {
-				if r.str("upstream_name") == name && r.num("errors_5xx") >= float64(in.Requests) {
+				if r.str("upstream_name") == name && r.num("errors_5xx") >= float64(want5xx) {
 					found = true
 				}
 			}
 			if !found {
-				t.Errorf("overview: %s not among the top failing upstreams with >= %d 5xx", name, in.Requests)
+				t.Errorf("overview: %s not among the top failing upstreams with >= %d 5xx", name, want5xx)
 			}
 
 			// Incidents: the table row, then the drill-down.
@@ -640,8 +661,8 @@ func showIncidents(t *testing.T, l *loaded) {
 			for _, r := range drill.panel("Incident ${incident}: 5xx timeline") {
 				inTimeline += r.num("per_5s")
 			}
-			if int(inTimeline) < in.Requests {
-				t.Errorf("timeline: %v 5xx, want at least the incident's %d", inTimeline, in.Requests)
+			if int(inTimeline) < want5xx {
+				t.Errorf("timeline: %v 5xx, want at least the incident's %d", inTimeline, want5xx)
 			}
 
 			// Upstream health: the upstream-side cause is annotated on the graph.
@@ -660,7 +681,9 @@ func showIncidents(t *testing.T, l *loaded) {
 				}
 			}
 
-			// Error classes: the proxy's classes of the incident show on its upstream.
+			// Error classes: the proxy's classes of the incident show on its
+			// upstream (for a group, at least one: the rest are on its members).
+			groupSeen := false
 			for cls := range in.ClassCounts {
 				if !isProxyClass(cls) || in.Upstream == "" {
 					continue
@@ -671,9 +694,13 @@ func showIncidents(t *testing.T, l *loaded) {
 						seen = true
 					}
 				}
-				if !seen {
+				groupSeen = groupSeen || seen
+				if !seen && !group {
 					t.Errorf("error classes: no %s row for %s", cls, in.Upstream)
 				}
+			}
+			if group && !groupSeen {
+				t.Errorf("error classes: none of %v on group %s", in.ClassCounts, in.Upstream)
 			}
 		})
 		if causeOfTruth(l, in) == string(in.Cause) {
@@ -738,4 +765,10 @@ func containsLine(rows []row, line string) bool {
 		}
 	}
 	return false
+}
+
+// isGroupName reports whether upstream is an nginx upstream block's name
+// rather than an address (host:port, [v6]:port, unix:/path) or none.
+func isGroupName(upstream string) bool {
+	return upstream != "" && !strings.Contains(upstream, ":")
 }
