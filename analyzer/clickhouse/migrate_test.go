@@ -235,7 +235,7 @@ func TestMigrate_Idempotent(t *testing.T) {
 		tables = append(tables, n)
 	}
 	rows.Close()
-	want := "incident_evidence incidents proxy_errors requests requests_5xx_per_minute requests_5xx_per_minute_mv schema_migrations unparsed upstream_events"
+	want := "incident_evidence incidents proxy_errors request_links requests requests_5xx_per_minute requests_5xx_per_minute_mv requests_linked schema_migrations unparsed upstream_events"
 	if got := strings.Join(tables, " "); got != want {
 		t.Errorf("tables:\n got %s\nwant %s", got, want)
 	}

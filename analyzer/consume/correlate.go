@@ -146,6 +146,14 @@ type Correlator struct {
 	// evidence stays uncommitted, so a correlator taking over after a crash
 	// re-reads all of it and rebuilds the same incident.
 	open map[string]time.Time
+	// links tells which error class and incident each 5xx got, for
+	// request_links (when the store writes them).
+	links *linker
+}
+
+// LinkWriter stores request links; *clickhouse.Store is one.
+type LinkWriter interface {
+	WriteRequestLinks(ctx context.Context, links []clickhouse.RequestLink, now time.Time) error
 }
 
 // idle moves the engine's clock when no evidence came for a while. Live
@@ -197,7 +205,7 @@ func NewCorrelator(f Fetcher, w IncidentWriter, cfg Config, engCfg analyzer.Conf
 		engCfg.Lateness = d.Lateness
 	}
 	return &Correlator{fetch: f, store: w, eng: eng, cfg: cfg, engCfg: engCfg, log: log, seen: map[string]time.Time{},
-		notify: NewNotifier(cfg.Webhooks, log), open: map[string]time.Time{}}, nil
+		notify: NewNotifier(cfg.Webhooks, log), open: map[string]time.Time{}, links: newLinker()}, nil
 }
 
 // flushEvery bounds the delay between evidence and its incident row.
@@ -238,6 +246,7 @@ func (c *Correlator) Run(ctx context.Context) error {
 			c.lastEvidence = time.Now()
 			c.eng.AddOwned(&analyzer.Evidence{Event: rec.Event,
 				Origin: analyzer.Origin{Path: rec.Path, Host: rec.Host}, Line: rec.Line})
+			c.links.add(&rec)
 		}
 		c.fifo = append(c.fifo, fifoItem{rec.Event.Time, m})
 		// Under steady load the fetch never idles: flushing by count alone
@@ -277,6 +286,26 @@ func (c *Correlator) flush(ctx context.Context) error {
 				return nil
 			}
 			backoff = min(backoff*2, c.cfg.Retry.Max.D())
+		}
+		if lw, ok := c.store.(LinkWriter); ok {
+			// After the incidents: a link never names an incident that is
+			// not stored. A failure here is retried like the incidents'.
+			links := c.links.revise(incs, uint64(now.UnixNano()))
+			backoff := c.cfg.Retry.Initial.D()
+			for len(links) > 0 {
+				err := lw.WriteRequestLinks(ctx, links, now)
+				if err == nil {
+					break
+				}
+				if clickhouse.IsPermanent(err) || ctx.Err() != nil {
+					return fmt.Errorf("write request links: %w", err)
+				}
+				c.log.Warn("clickhouse: writing request links failed; retrying", "err", err)
+				if !sleep(ctx, jitter(backoff)) {
+					return nil
+				}
+				backoff = min(backoff*2, c.cfg.Retry.Max.D())
+			}
 		}
 		c.Written.Add(uint64(len(incs)))
 		for _, in := range incs {
@@ -326,5 +355,6 @@ func (c *Correlator) flush(ctx context.Context) error {
 			delete(c.seen, id)
 		}
 	}
+	c.links.forget(horizon)
 	return nil
 }

@@ -3,6 +3,7 @@ package consume
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/culprit-dev/culprit/analyzer"
@@ -138,6 +140,7 @@ func correlateScenario(t *testing.T, sc string) {
 	if ev == 0 {
 		t.Error("no evidence stored for the incidents")
 	}
+	checkRequestLinks(t, conn, db)
 	t.Logf("%s: %d lines (+%d re-sent), %d evidence records, %d incident revisions written", sc, len(msgs), len(msgs)/2,
 		m.Evidence.Load(), corr.Written.Load())
 }
@@ -182,4 +185,63 @@ func byWriteTime(t *testing.T, msgs []kafka.Message) []kafka.Message {
 		out[i] = k.m
 	}
 	return out
+}
+
+// checkRequestLinks: through the documented view requests_linked, every 5xx
+// of every incident carries the incident's id, and its error class: per
+// incident, the classes of its linked requests are the incident's own
+// class counts (the engine's pseudo classes for 5xx without an error line,
+// app_error, no_response and unlinked, are ” in the link).
+func checkRequestLinks(t *testing.T, conn driver.Conn, db string) {
+	t.Helper()
+	ctx := context.Background()
+	want := map[string]string{}
+	rows, err := conn.Query(ctx, "SELECT incident_id, classes, class_counts FROM "+db+".incidents FINAL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id string
+		var classes []string
+		var counts []uint64
+		if err := rows.Scan(&id, &classes, &counts); err != nil {
+			t.Fatal(err)
+		}
+		per := map[string]uint64{}
+		for i, c := range classes {
+			switch c {
+			case string(analyzer.ClassAppError), string(analyzer.ClassNoResponse), string(analyzer.ClassUnlinked):
+				c = ""
+			}
+			per[c] += counts[i]
+		}
+		want[id] = fmt.Sprint(per)
+	}
+	rows.Close()
+	got := map[string]map[string]uint64{}
+	rows, err = conn.Query(ctx, "SELECT incident_id, class, count() FROM "+db+".requests_linked WHERE status >= 500 GROUP BY incident_id, class")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id, class string
+		var n uint64
+		if err := rows.Scan(&id, &class, &n); err != nil {
+			t.Fatal(err)
+		}
+		if got[id] == nil {
+			got[id] = map[string]uint64{}
+		}
+		got[id][class] = n
+	}
+	rows.Close()
+	if len(want) == 0 {
+		t.Fatal("no incidents: nothing to link")
+	}
+	for id, w := range want {
+		if g := fmt.Sprint(got[id]); g != w {
+			t.Errorf("incident %s: 5xx by linked class %s, the incident counts %s", id, g, w)
+		}
+	}
+	t.Logf("request links: %v (\"\" key: 5xx in no incident or with no error line)", got)
 }

@@ -134,6 +134,9 @@ func TestCorrelate_KeyedByService(t *testing.T) {
 		t.Errorf("%d incident ids, want %d: an incident was split", n, len(want))
 	}
 
+	// Links written by different correlators meet in one table.
+	checkRequestLinks(t, conn, db)
+
 	// Where the evidence went: every record keyed by its service, each
 	// service in one partition.
 	parts := map[string]map[int]int{}
