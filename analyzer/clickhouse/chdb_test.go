@@ -92,6 +92,10 @@ func TestMigrations_CurrentEngine(t *testing.T) {
 		{Name: "final rows", SQL: "SELECT count() FROM culprit.requests FINAL", Want: want("3")},
 		{Name: "rollup 5xx", SQL: "SELECT sum(n) FROM (SELECT uniqExactMerge(lines) AS n FROM culprit.requests_5xx_per_minute GROUP BY minute, service, upstream, status, class)", Want: want("2")},
 		{Name: "ttl applied", SQL: "SELECT countIf(create_table_query LIKE '%TTL%') FROM system.tables WHERE database = 'culprit' AND name = 'requests'", Want: want("1")},
+		{Name: "links", SQL: `INSERT INTO culprit.request_links (time, file_id, line_offset, class, incident_id, version) VALUES
+			('2026-11-25 16:38:46', 'f1', 100, 'upstream_refused', 'i1', 1), ('2026-11-25 16:38:46', 'f1', 100, 'upstream_reset', 'i2', 2)`},
+		{Name: "requests linked", SQL: "SELECT arrayStringConcat(groupArray(concat(toString(line_offset), ':', class, ':', incident_id)), ' ') FROM (SELECT * FROM culprit.requests_linked ORDER BY line_offset)",
+			Want: want("100:upstream_reset:i2 200:: 300::")},
 		{Name: "index applied", SQL: "SELECT count() FROM system.data_skipping_indices WHERE database = 'culprit' AND table = 'requests'", Want: want("2")},
 	}
 	// Every cookbook query must also run on a current engine.
@@ -105,7 +109,8 @@ func TestMigrations_CurrentEngine(t *testing.T) {
 			t.Errorf("a current ClickHouse refuses:\n%s\n%s", r.SQL, firstLine(r.Error))
 		}
 	}
-	wants := map[string]string{"raw rows": "6", "final rows": "3", "rollup 5xx": "2", "ttl applied": "1", "index applied": "2"}
+	wants := map[string]string{"raw rows": "6", "final rows": "3", "rollup 5xx": "2", "ttl applied": "1", "index applied": "2",
+		"requests linked": "100:upstream_reset:i2 200:: 300::"}
 	for _, r := range res {
 		if r.Error != "" && r.Name != "ddl" {
 			t.Errorf("%s: %s", r.Name, firstLine(r.Error))

@@ -43,6 +43,7 @@ type linkErr struct {
 	t        time.Time
 	class    string
 	upstream string
+	reqKey   string // host + client + request line, "" when not logged
 }
 
 type linkInc struct {
@@ -93,11 +94,12 @@ func (l *linker) add(rec *EvidenceRecord) {
 	case ev.Kind == parser.KindProxyError && ev.Class != parser.ClassOther && ev.Class != parser.ClassClientClosed:
 		// Notices ("client closed keepalive connection") share the cid of
 		// requests that failed for another reason; the engine skips them too.
-		e := &linkErr{t: ev.Time, class: string(ev.Class), upstream: analyzer.NormalizeUpstream(ev.Upstream)}
+		e := &linkErr{t: ev.Time, class: string(ev.Class), upstream: analyzer.NormalizeUpstream(ev.Upstream),
+			reqKey: reqKey(rec.Host, ev.Client, ev.Request)}
 		if k := cidKey(rec.Host, ev.CID); k != "" {
 			l.byCID[k] = append(l.byCID[k], e)
 		}
-		if k := reqKey(rec.Host, ev.Client, ev.Request); k != "" {
+		if k := e.reqKey; k != "" {
 			l.byReq[k] = append(l.byReq[k], e)
 		}
 	}
@@ -110,8 +112,10 @@ func firstOf(a, b string) string {
 	return b
 }
 
-// errFor is the error line nginx wrote for r: the latest one on its
-// connection (else with its client and request line) logged while it ran.
+// errFor is the error line nginx wrote for r: on its connection (else
+// with its client and request line), logged while it ran, the closest in
+// time. A kept-alive connection carries several requests, so a line that
+// quotes another request line is not r's.
 func (l *linker) errFor(r *linkReq) *linkErr {
 	lo := r.t.Add(-l.slack)
 	if r.reqTime > 0 {
@@ -120,12 +124,14 @@ func (l *linker) errFor(r *linkReq) *linkErr {
 	hi := r.t.Add(l.slack)
 	pick := func(list []*linkErr) *linkErr {
 		var best *linkErr
+		var bestD time.Duration
 		for _, e := range list {
-			if e.t.Before(lo) || e.t.After(hi) {
+			if e.t.Before(lo) || e.t.After(hi) || e.reqKey != "" && r.reqKey != "" && e.reqKey != r.reqKey {
 				continue
 			}
-			if best == nil || !e.t.Before(best.t) {
-				best = e
+			d := r.t.Sub(e.t).Abs()
+			if best == nil || d <= bestD {
+				best, bestD = e, d
 			}
 		}
 		return best

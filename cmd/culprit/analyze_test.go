@@ -204,7 +204,58 @@ correlate:
 	if err := conn.QueryRow(context.Background(), "SELECT count() FROM "+db+".requests FINAL").Scan(&n); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%s: %d requests stored; incidents %v", sc, n, got)
+	// Every 5xx of every incident carries its incident id and its error
+	// class through the documented view: per incident, the linked 5xx by
+	// class are the incident's class counts (the engine's pseudo classes for
+	// 5xx without an error line are '' in the link).
+	linked := map[string]string{}
+	rows, err := conn.Query(context.Background(), "SELECT incident_id, arrayStringConcat(groupArray(concat(class, '=', toString(n))), ' ') "+
+		"FROM (SELECT incident_id, class, count() AS n FROM "+db+".requests_linked WHERE status >= 500 AND incident_id != '' "+
+		"GROUP BY incident_id, class ORDER BY class) GROUP BY incident_id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id, per string
+		if err := rows.Scan(&id, &per); err != nil {
+			t.Fatal(err)
+		}
+		linked[id] = per
+	}
+	rows.Close()
+	rows, err = conn.Query(context.Background(), "SELECT incident_id, classes, class_counts FROM "+db+".incidents FINAL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id string
+		var classes []string
+		var counts []uint64
+		if err := rows.Scan(&id, &classes, &counts); err != nil {
+			t.Fatal(err)
+		}
+		per := map[string]uint64{}
+		for i, c := range classes {
+			if c == "app_error" || c == "no_response" || c == "unlinked" {
+				c = ""
+			}
+			per[c] += counts[i]
+		}
+		keys := make([]string, 0, len(per))
+		for c := range per {
+			keys = append(keys, c)
+		}
+		sort.Strings(keys)
+		var parts []string
+		for _, c := range keys {
+			parts = append(parts, fmt.Sprintf("%s=%d", c, per[c]))
+		}
+		if w := strings.Join(parts, " "); linked[id] != w {
+			t.Errorf("incident %s: linked 5xx by class %q, the incident counts %q", id, linked[id], w)
+		}
+	}
+	rows.Close()
+	t.Logf("%s: %d requests stored; incidents %v; 5xx linked by class %v", sc, n, got, linked)
 }
 
 type lockedWriter struct {
