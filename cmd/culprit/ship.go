@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
 	"time"
@@ -54,16 +53,12 @@ func runShip(ctx context.Context, e *env, args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
-		// Measured with scripts/bench/shipper.sh: at Go's default GOGC=100
-		// the collector took about a fifth of the CPU (a record per line);
-		// 150 cut CPU per line by ~15 %, and a soft 40 MiB limit keeps the
-		// RSS under 50 MB. The runtime caps its GC work when live memory
-		// exceeds the limit (many files, huge groups): GOMEMLIMIT/GOGC in
-		// the environment override both.
-		debug.SetGCPercent(150)
-		debug.SetMemoryLimit(40 << 20)
-	}
+	// Measured with scripts/bench/shipper.sh: at Go's default GOGC=100 the
+	// collector took about a fifth of the CPU (a record per line); 150 cut
+	// CPU per line by ~15 %, and a soft 40 MiB limit keeps the RSS under
+	// 50 MB. The runtime caps its GC work when live memory exceeds the limit
+	// (many files, huge groups).
+	tuneGC(150, 40<<20)
 	log := e.logger
 	metrics := ingest.NewMetrics(nil)
 	if cfg.Metrics != "" {
