@@ -458,6 +458,12 @@ func (f *AccessFormat) Format() string { return f.format }
 // itself is a JSON template that matches it.
 func (f *AccessFormat) Parse(line []byte, loc *time.Location, ev *Event) error {
 	ev.Reset()
+	return f.parseReset(line, loc, ev)
+}
+
+// parseReset is Parse for an event the caller has just reset (Parser.Parse
+// does, and an Event is large enough that a second reset shows per line).
+func (f *AccessFormat) parseReset(line []byte, loc *time.Location, ev *Event) error {
 	f.buf = f.buf[:0]
 	if loc == nil {
 		loc = time.UTC

@@ -136,7 +136,8 @@ func (p *Parser) Parse(line []byte, ev *Event) {
 func (p *Parser) parseAs(src Source, line []byte, ev *Event) error {
 	switch src {
 	case SourceNginxAccess:
-		return p.access.Parse(line, p.opts.Location, ev)
+		// Parse reset ev, and unwrap's Unit and Container are re-applied below.
+		return p.access.parseReset(line, p.opts.Location, ev)
 	case SourceNginxError:
 		return p.parseNginxError(line, ev)
 	case SourceKernel:
