@@ -34,6 +34,13 @@ import (
 const (
 	basePort = 18860
 	runs     = 4
+	// The last run's upstream is killed by the kernel's OOM killer in a
+	// memory cgroup (cause oom_kill, evidence from /dev/kmsg); the others
+	// die of their own MemoryError (runtime_oom).
+	kernelRun = runs - 1
+	// The kernel run's cgroup limit: python3 and its HTTP server take
+	// about 10 MiB, so the allocation loop reaches it within a second.
+	cgroupLimit = 64 << 20
 	// The target of issue 6: an incident row within 10 s of the first 5xx
 	// at p95, with default settings. It is reported, not enforced yet: the
 	// streaming correlator writes incidents only when its input pauses for
@@ -42,6 +49,9 @@ const (
 	target = 10 * time.Second
 	// What is enforced: a row must come, and not later than this.
 	limit = 45 * time.Second
+	// How long a run's verdict may take to name its cause after the
+	// first row.
+	settle = 10 * time.Second
 )
 
 // start runs a command in its own process group, its output in a file;
@@ -164,6 +174,8 @@ sources:
     kind: auto
     tz: UTC
     multiline: {}
+  - type: kmsg
+    kind: kernel
 `, dir, brokers, lines, logFormat)
 	analyze := fmt.Sprintf(`kafka:
   brokers: [%q]
@@ -188,16 +200,35 @@ correlate:
 	if err != nil {
 		t.Fatal(err)
 	}
+	oomApp, err := filepath.Abs("oomapp.py")
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	var latencies []time.Duration
+	wants := map[string]string{} // upstream -> the cause we caused
 	hc := &http.Client{Timeout: 2 * time.Second}
 	for i := 0; i < runs; i++ {
 		port := basePort + 1 + i
 		// The upstream serves for 3 s, then dies of a MemoryError and
 		// stays down: every request after that is a 502.
-		logPath := filepath.Join(dir, "logs", fmt.Sprintf("app-%d.log", i))
-		start(t, dir, fmt.Sprintf("app-%d", i), []string{"FLAKY_UP=3", fmt.Sprintf("FLAKY_PORT=%d", port)},
-			"/bin/sh", "-c", fmt.Sprintf("exec %s -u %s >>%s 2>&1", python, app, logPath))
+		logPath := filepath.Join(dir, "logs", fmt.Sprintf("app-run%d.log", i))
+		want := "runtime_oom"
+		var killed string // the kernel run: the line the kernel writes when it kills the app
+		if i == kernelRun {
+			// The upstream serves for 3 s, then allocates until the
+			// kernel kills it in its memory cgroup: the shell joins the
+			// cgroup, then execs python, so the pid the app logs is the
+			// one the kernel names in "Killed process N (python3)".
+			want = "oom_kill"
+			cg := memoryCgroup(t)
+			cmd := start(t, dir, fmt.Sprintf("app-%d", i), []string{"E2E_OOM_AFTER=3", fmt.Sprintf("E2E_PORT=%d", port)},
+				"/bin/sh", "-c", fmt.Sprintf("echo $$ >%s/cgroup.procs && exec %s -u %s >>%s 2>&1", cg, python, oomApp, logPath))
+			killed = fmt.Sprintf("Killed process %d (", cmd.Process.Pid)
+		} else {
+			start(t, dir, fmt.Sprintf("app-%d", i), []string{"FLAKY_UP=3", fmt.Sprintf("FLAKY_PORT=%d", port)},
+				"/bin/sh", "-c", fmt.Sprintf("exec %s -u %s >>%s 2>&1", python, app, logPath))
+		}
 		waitListen(t, fmt.Sprintf("127.0.0.1:%d", port))
 
 		var first atomic.Int64 // unix nanos of the first 5xx a client saw
@@ -239,16 +270,59 @@ correlate:
 		}
 		lat := seen.Sub(time.Unix(0, first.Load()))
 		latencies = append(latencies, lat)
-		// Let the incident settle, then check the cause we caused.
-		time.Sleep(3 * time.Second)
+		// Let the incident settle, then check the cause we caused. An
+		// open incident's verdict is revised as evidence arrives: the
+		// first row may come before the app's own lines arrived (seen:
+		// a provisional "restart"), so the verdict gets at least 3 s and
+		// at most settle to name the cause.
+		first3, settled := time.Now().Add(3*time.Second), time.Now().Add(settle)
+		for {
+			time.Sleep(500 * time.Millisecond)
+			if err := conn.QueryRow(context.Background(),
+				fmt.Sprintf("SELECT argMax(cause, version) FROM %s.incidents WHERE upstream = ?", db), upstream).Scan(&cause); err != nil {
+				t.Fatal(err)
+			}
+			if (cause == want && time.Now().After(first3)) || time.Now().After(settled) {
+				break
+			}
+		}
 		stop()
+		t.Logf("run %d: %s: incident row %v after the first 5xx; cause %s", i, upstream, lat.Round(time.Millisecond), cause)
+		wants[upstream] = want
+		if cause != want {
+			t.Errorf("run %d: cause %s, want %s", i, cause, want)
+		}
+		if killed != "" {
+			// The verdict must rest on the kernel's own line, shipped from
+			// /dev/kmsg, not on the 502s alone.
+			var lines []string
+			if err := conn.QueryRow(context.Background(), fmt.Sprintf(`SELECT groupUniqArray(concat(role, ' ', source, ': ', line))
+				FROM %[1]s.incident_evidence
+				WHERE incident_id IN (SELECT incident_id FROM %[1]s.incidents WHERE upstream = ?)`, db), upstream).Scan(&lines); err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, l := range lines {
+				if strings.Contains(l, killed) {
+					found = true
+					t.Logf("run %d: evidence: %s", i, l)
+				}
+			}
+			if !found {
+				t.Errorf("run %d: no evidence line contains %q; evidence:\n%s", i, killed, strings.Join(lines, "\n"))
+			}
+		}
+	}
+	// Every upstream is a service of its own (its log file app-runN.log):
+	// a later run's kernel kill must not be pinned on an earlier incident.
+	for up, want := range wants {
+		var cause, svc string
 		if err := conn.QueryRow(context.Background(),
-			fmt.Sprintf("SELECT argMax(cause, version) FROM %s.incidents WHERE upstream = ?", db), upstream).Scan(&cause); err != nil {
+			fmt.Sprintf("SELECT argMax(cause, version), argMax(service, version) FROM %s.incidents WHERE upstream = ?", db), up).Scan(&cause, &svc); err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("run %d: %s: incident row %v after the first 5xx; cause %s", i, upstream, lat.Round(time.Millisecond), cause)
-		if cause != "runtime_oom" {
-			t.Errorf("run %d: cause %s, want runtime_oom (the upstream died of a MemoryError)", i, cause)
+		if cause != want {
+			t.Errorf("%s (service %q) at the end: cause %s, want %s", up, svc, cause, want)
 		}
 	}
 	sort.Slice(latencies, func(a, b int) bool { return latencies[a] < latencies[b] })
@@ -262,6 +336,39 @@ correlate:
 	if p95 > limit {
 		t.Errorf("p95 %v: an incident row must come within %v of the first 5xx", p95, limit)
 	}
+}
+
+// memoryCgroup creates a cgroup v1 memory cgroup of cgroupLimit bytes for
+// this test process and removes it at cleanup. It must be called before the
+// process that joins it is started: cleanups run last-in first-out, so the
+// process is gone (and the cgroup empty) when the rmdir runs.
+func memoryCgroup(t *testing.T) string {
+	t.Helper()
+	const root = "/sys/fs/cgroup/memory"
+	if _, err := os.Stat(filepath.Join(root, "memory.limit_in_bytes")); err != nil {
+		msg := fmt.Sprintf("no cgroup v1 memory hierarchy at %s (the kernel OOM run needs one, and root): %v", root, err)
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	cg := filepath.Join(root, fmt.Sprintf("culprit-e2e-%d", os.Getpid()))
+	if err := os.Mkdir(cg, 0o755); err != nil {
+		t.Fatalf("memory cgroup: %v", err)
+	}
+	t.Cleanup(func() {
+		// The kernel may take a moment to release the killed task.
+		var err error
+		for i := 0; i < 50; i++ {
+			if err = os.Remove(cg); err == nil || os.IsNotExist(err) {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Errorf("rmdir %s: %v", cg, err)
+	})
+	must(t, os.WriteFile(filepath.Join(cg, "memory.limit_in_bytes"), []byte(fmt.Sprint(cgroupLimit)), 0o644))
+	return cg
 }
 
 func must(t *testing.T, err error) {
