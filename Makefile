@@ -33,11 +33,15 @@ fuzz:
 bench: build
 	./scripts/bench.sh
 
+# Kafka and ClickHouse, then the demo on top: a flaky upstream behind nginx,
+# culprit ship, analyze and serve (http://127.0.0.1:18800).
 stack: build
 	./scripts/deps.sh
 	./scripts/stack up
+	./scripts/e2e/live-stack.sh up
 
 stack-down:
+	./scripts/e2e/live-stack.sh down
 	./scripts/stack down
 
 # The live end-to-end run: real nginx and upstreams, ship, Kafka, analyze,
