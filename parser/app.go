@@ -22,17 +22,7 @@ import (
 	"bytes"
 	"strings"
 	"time"
-	"unsafe"
 )
-
-// aliasStr returns a string sharing b's memory: event strings alias the line
-// buffer until Event.Clone (see the package comment).
-func aliasStr(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	return unsafe.String(&b[0], len(b))
-}
 
 // firstLine returns b up to its first '\n' (multi-line groups carry the
 // trace's continuation lines after it).

@@ -44,9 +44,9 @@ func (p *Parser) parseDocker(line []byte, ev *Event) error {
 	}
 	action, id := head[:sp], head[sp+1:]
 	ev.Kind = KindUpstreamEvent
-	ev.Message = bstr(line)
+	ev.Message = aliasStr(line)
 	if string(typ) == "container" {
-		ev.Container = bstr(id)
+		ev.Container = aliasStr(id)
 	}
 	for len(attrs) > 0 {
 		var kv []byte
@@ -77,7 +77,7 @@ func dockerAttr(k, v []byte, isContainer bool, ev *Event) {
 	case "name":
 		// A network's or volume's name is not a container.
 		if isContainer {
-			ev.Container = bstr(v)
+			ev.Container = aliasStr(v)
 		}
 	case "exitCode", "containerExitCode": // podman names it containerExitCode
 		if n, d := leadingInt(v); d > 0 && d == len(v) {
@@ -90,7 +90,7 @@ func dockerAttr(k, v []byte, isContainer bool, ev *Event) {
 			ev.Signal = linuxSignalByShortName(bytes.TrimPrefix(v, []byte("SIG")))
 		}
 	case "com.docker.compose.service", "io.kubernetes.pod.name":
-		ev.App = bstr(v)
+		ev.App = aliasStr(v)
 	}
 }
 
@@ -138,13 +138,13 @@ func (p *Parser) parseDockerJSON(line []byte, ev *Event) error {
 			return errNotDocker
 		}
 		typ = []byte("container")
-		ev.Container = bstr(id)
+		ev.Container = aliasStr(id)
 	}
 	ev.Kind = KindUpstreamEvent
-	ev.Message = bstr(line)
+	ev.Message = aliasStr(line)
 	if v, _, ok := objField(line, "timeNano"); ok {
 		// 19 digits: more than leadingInt reads.
-		if n, err := strconv.ParseInt(bstr(v), 10, 64); err == nil {
+		if n, err := strconv.ParseInt(aliasStr(v), 10, 64); err == nil {
 			ev.Time = time.Unix(0, n).UTC()
 		}
 	} else if v, _, ok := objField(line, "time"); ok {
@@ -154,7 +154,7 @@ func (p *Parser) parseDockerJSON(line []byte, ev *Event) error {
 	}
 	actor, _, _ := objField(line, "Actor")
 	if id, ok := objString(actor, "ID"); ok && string(typ) == "container" {
-		ev.Container = bstr(id)
+		ev.Container = aliasStr(id)
 	}
 	if attrs, _, ok := objField(actor, "Attributes"); ok {
 		for _, k := range [...]string{"name", "exitCode", "containerExitCode", "signal", "com.docker.compose.service", "io.kubernetes.pod.name"} {
@@ -173,7 +173,7 @@ func (p *Parser) parseDockerJSON(line []byte, ev *Event) error {
 func (p *Parser) parseLogrus(line []byte, ev *Event) error {
 	ev.Kind = KindUpstreamEvent
 	ev.Class = ClassOther
-	ev.Message = bstr(line)
+	ev.Message = aliasStr(line)
 	if t, _, ok := parseISOTime(line[len("time=\""):], p.opts.Location); ok {
 		ev.Time = t
 	}
@@ -182,7 +182,7 @@ func (p *Parser) parseLogrus(line []byte, ev *Event) error {
 		if sp := bytes.IndexByte(lv, ' '); sp >= 0 {
 			lv = lv[:sp]
 		}
-		ev.Level = bstr(lv)
+		ev.Level = aliasStr(lv)
 	}
 	if i := bytes.Index(line, []byte(" msg=\"")); i > 0 {
 		m := line[i+len(" msg=\""):]
@@ -192,7 +192,7 @@ func (p *Parser) parseLogrus(line []byte, ev *Event) error {
 				continue
 			}
 			if m[j] == '"' {
-				ev.Message = bstr(m[:j])
+				ev.Message = aliasStr(m[:j])
 				break
 			}
 		}
@@ -202,7 +202,7 @@ func (p *Parser) parseLogrus(line []byte, ev *Event) error {
 		if sp := bytes.IndexByte(c, ' '); sp >= 0 {
 			c = c[:sp]
 		}
-		ev.Container = bstr(c)
+		ev.Container = aliasStr(c)
 	}
 	return nil
 }

@@ -216,11 +216,11 @@ func (p *Parser) hostAndTag(env *envelope, b []byte, loose bool) bool {
 		if !loose {
 			return false
 		}
-		env.hostname = bstr(host)
+		env.hostname = aliasStr(host)
 		env.inner = rest
 		return true
 	}
-	env.hostname = bstr(host)
+	env.hostname = aliasStr(host)
 	env.program = prog
 	env.pid = pid
 	env.inner = rest[n:]
@@ -256,7 +256,7 @@ func syslogTag(b []byte) (prog string, pid, n int, ok bool) {
 	if i == 0 || i >= len(b) || i == 64 {
 		return "", 0, 0, false
 	}
-	prog = bstr(b[:i])
+	prog = aliasStr(b[:i])
 	if b[i] == '[' {
 		v, d := leadingInt(b[i+1:])
 		if d == 0 || i+1+d >= len(b) || b[i+1+d] != ']' {
@@ -382,10 +382,10 @@ func (p *Parser) unwrapRFC5424(env *envelope, b []byte) bool {
 		}
 	}
 	if string(host) != "-" {
-		env.hostname = bstr(host)
+		env.hostname = aliasStr(host)
 	}
 	if string(app) != "-" {
-		env.program = bstr(app)
+		env.program = aliasStr(app)
 	}
 	if v, n := leadingInt(procid); n > 0 && n == len(procid) {
 		env.pid = int(v)
@@ -439,12 +439,12 @@ func (p *Parser) unwrapJSON(env *envelope) bool {
 		}
 	}
 	if v, ok := objString(b, "_HOSTNAME"); ok {
-		env.hostname = bstr(v)
+		env.hostname = aliasStr(v)
 	}
 	if v, ok := objString(b, "SYSLOG_IDENTIFIER"); ok {
-		env.program = bstr(v)
+		env.program = aliasStr(v)
 	} else if v, ok := objString(b, "_COMM"); ok {
-		env.program = bstr(v)
+		env.program = aliasStr(v)
 	}
 	if v, ok := objString(b, "_PID"); ok {
 		if n, d := leadingInt(v); d > 0 {
@@ -455,12 +455,12 @@ func (p *Parser) unwrapJSON(env *envelope) bool {
 	// user manager); _SYSTEMD_UNIT is the unit that wrote the line.
 	for _, k := range [...]string{"UNIT", "USER_UNIT", "_SYSTEMD_UNIT"} {
 		if v, ok := objString(b, k); ok && len(v) > 0 {
-			env.unit = bstr(v)
+			env.unit = aliasStr(v)
 			break
 		}
 	}
 	if v, ok := objString(b, "CONTAINER_NAME"); ok {
-		env.container = bstr(v)
+		env.container = aliasStr(v)
 	}
 	env.inner = bytes.TrimRight(msg, "\r\n")
 	if env.program == "kernel" {
@@ -486,7 +486,7 @@ func unwrapKubectlPrefix(env *envelope) bool {
 	if slash <= 0 {
 		return false
 	}
-	env.container = bstr(parts[slash+1:])
+	env.container = aliasStr(parts[slash+1:])
 	env.inner = b[end+2:]
 	return true
 }
@@ -521,13 +521,13 @@ func unwrapNamePrefix(env *envelope) bool {
 		}
 		if j+1 >= len(b) || b[j] != '|' || b[j+1] != ' ' {
 			if j+1 == len(b) && b[j] == '|' { // an empty line from the service
-				env.container = bstr(name)
+				env.container = aliasStr(name)
 				env.inner = b[len(b):]
 				return true
 			}
 			return false
 		}
-		env.container = bstr(name)
+		env.container = aliasStr(name)
 		env.inner = b[j+2:]
 		return true
 	case ':':

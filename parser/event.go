@@ -12,7 +12,18 @@ package parser
 import (
 	"strings"
 	"time"
+	"unsafe"
 )
+
+// aliasStr returns a string sharing b's memory, without copying: event
+// strings alias the line buffer until Event.Clone, and copying every field
+// would double the cost of parsing a line.
+func aliasStr(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
 
 // Kind is the coarse type of an event.
 type Kind string

@@ -34,7 +34,7 @@ func (p *Parser) parseKernel(line []byte, ev *Event) error {
 		return errEmptyKernel
 	}
 	ev.Kind = KindUpstreamEvent
-	ev.Message = bstr(msg)
+	ev.Message = aliasStr(msg)
 	classifyKernel(msg, ev)
 	return nil
 }
@@ -193,7 +193,7 @@ func classifyKernel(msg []byte, ev *Event) {
 	case bytes.Contains(msg, []byte(" invoked oom-killer")):
 		i := bytes.Index(msg, []byte(" invoked oom-killer"))
 		ev.Class = ClassOOMInvoked
-		ev.Process = bstr(msg[:i])
+		ev.Process = aliasStr(msg[:i])
 	case bytes.Contains(msg, []byte("Killed process ")):
 		// "Out of memory: Killed process", "Memory cgroup out of memory:
 		// Killed process" and the bare "Killed process" of kernels < 4.x.
@@ -230,7 +230,7 @@ func classifyKernel(msg []byte, ev *Event) {
 				comm := rest[len(" Comm: "):]
 				for _, tail := range [...]string{" Not tainted", " Tainted:"} {
 					if e := bytes.Index(comm, []byte(tail)); e >= 0 {
-						ev.Process = bstr(comm[:e])
+						ev.Process = aliasStr(comm[:e])
 						break
 					}
 				}
@@ -278,7 +278,7 @@ func victim(b []byte, ev *Event) {
 	if end < 0 {
 		return
 	}
-	ev.Process = bstr(rest[:end])
+	ev.Process = aliasStr(rest[:end])
 	if i := bytes.Index(rest[end:], []byte("anon-rss:")); i >= 0 {
 		if v, n := leadingInt(rest[end+i+len("anon-rss:"):]); n > 0 {
 			ev.MemoryKB = v
@@ -302,7 +302,7 @@ func oomKillSummary(msg []byte, ev *Event) {
 	if taskAt < 0 || taskAt > pidAt {
 		return
 	}
-	ev.Process = bstr(msg[taskAt+len(",task=") : pidAt])
+	ev.Process = aliasStr(msg[taskAt+len(",task=") : pidAt])
 	if i := bytes.Index(msg[:taskAt], []byte("task_memcg=")); i >= 0 {
 		memcgOwner(msg[i+len("task_memcg="):taskAt], ev)
 	}
@@ -329,7 +329,7 @@ func memcgOwner(path []byte, ev *Event) {
 	}
 	container := func(id []byte) {
 		if len(id) > 0 {
-			ev.Container = bstr(id)
+			ev.Container = aliasStr(id)
 		}
 	}
 	switch {
@@ -345,7 +345,7 @@ func memcgOwner(path []byte, ev *Event) {
 			container(name)
 		}
 	case bytes.HasSuffix(last, []byte(".service")):
-		ev.Unit = bstr(last)
+		ev.Unit = aliasStr(last)
 	case bytes.HasPrefix(path, []byte("/docker/")) || bytes.HasPrefix(path, []byte("/lxc/")) ||
 		bytes.HasPrefix(path, []byte("/ecs/")):
 		container(last)
@@ -379,7 +379,7 @@ func crashLine(msg []byte, ev *Event) {
 	}
 	if v, n := leadingInt(b[open+1 : end-1]); n > 0 && n == end-1-open-1 {
 		ev.PID = int(v)
-		ev.Process = bstr(b[:open])
+		ev.Process = aliasStr(b[:open])
 	}
 	ev.Signal = "SIGSEGV"
 	if !bytes.Contains(b[end:], []byte("segfault")) && bytes.Contains(b[end:], []byte("invalid opcode")) {

@@ -54,7 +54,7 @@ func (p *Parser) parseKubernetes(line []byte, ev *Event) error {
 	if key, val, ok := describeField(trimmed); ok {
 		ev.Kind = KindUpstreamEvent
 		ev.Class = ClassOther
-		ev.Message = bstr(trimmed)
+		ev.Message = aliasStr(trimmed)
 		describeClass(key, val, ev)
 		return nil
 	}
@@ -81,14 +81,14 @@ func (p *Parser) parseKubernetes(line []byte, ev *Event) error {
 			continue
 		}
 		ev.Kind = KindUpstreamEvent
-		ev.Level = bstr(typ)
+		ev.Level = aliasStr(typ)
 		msgCol := -1
 		switch {
 		case i+2 < n && bytes.IndexByte(col(i+2), '/') > 0 && i+3 < n:
 			// get events: TYPE REASON OBJECT MESSAGE
 			obj := col(i + 2)
 			if slash := bytes.IndexByte(obj, '/'); string(obj[:slash]) == "pod" {
-				ev.App = bstr(obj[slash+1:])
+				ev.App = aliasStr(obj[slash+1:])
 			}
 			msgCol = i + 3
 		case i+4 < n:
@@ -98,7 +98,7 @@ func (p *Parser) parseKubernetes(line []byte, ev *Event) error {
 			msgCol = n - 1
 		}
 		if msgCol >= 0 {
-			ev.Message = bstr(line[starts[msgCol]:])
+			ev.Message = aliasStr(line[starts[msgCol]:])
 		}
 		eventReasonClass(reason, []byte(ev.Message), ev)
 		return nil
@@ -107,8 +107,8 @@ func (p *Parser) parseKubernetes(line []byte, ev *Event) error {
 	if n >= 4 && readyColumn(col(1)) {
 		ev.Kind = KindUpstreamEvent
 		ev.Class = ClassOther
-		ev.App = bstr(col(0))
-		ev.Message = bstr(trimmed)
+		ev.App = aliasStr(col(0))
+		ev.Message = aliasStr(trimmed)
 		podStatusClass(col(2), ev)
 		return nil
 	}
@@ -134,7 +134,7 @@ func eventReasonClass(reason, msg []byte, ev *Event) {
 		if i := bytes.Index(msg, []byte("victim process: ")); i >= 0 {
 			proc := msg[i+len("victim process: "):]
 			if c := bytes.Index(proc, []byte(", pid: ")); c >= 0 {
-				ev.Process = bstr(proc[:c])
+				ev.Process = aliasStr(proc[:c])
 				if v, n := leadingInt(proc[c+len(", pid: "):]); n > 0 {
 					ev.PID = int(v)
 				}
@@ -273,15 +273,15 @@ func (p *Parser) parseKubelet(line []byte, sev byte, ev *Event) error {
 			ev.PID = int(v)
 		}
 	}
-	ev.Message = bstr(msg)
+	ev.Message = aliasStr(msg)
 	if v := klogValue(msg, "pod"); v != nil {
 		if slash := bytes.IndexByte(v, '/'); slash >= 0 {
 			v = v[slash+1:]
 		}
-		ev.App = bstr(v)
+		ev.App = aliasStr(v)
 	}
 	if v := klogValue(msg, "containerName"); v != nil {
-		ev.Container = bstr(v)
+		ev.Container = aliasStr(v)
 	}
 	switch {
 	case bytes.HasPrefix(msg, []byte(`"Probe failed"`)) || bytes.Contains(msg, []byte(" probe failed")) ||

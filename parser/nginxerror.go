@@ -5,7 +5,6 @@ import (
 	"errors"
 	"strings"
 	"time"
-	"unsafe"
 )
 
 // The nginx error log line, as ngx_log_error_core writes it:
@@ -165,7 +164,7 @@ func (p *Parser) parseNginxError(line []byte, ev *Event) error {
 		}
 	}
 
-	msg := nxStr(rest)
+	msg := aliasStr(rest)
 	if i := nginxTail(msg, ev); i >= 0 {
 		msg = msg[:i]
 	} else if i := strings.LastIndex(msg, ", resolver: "); i >= 0 && !strings.Contains(msg[i+12:], ", ") {
@@ -226,16 +225,6 @@ func nxAtoiString(s string) (int, int) {
 		n++
 	}
 	return v, n
-}
-
-// nxStr returns a string that shares b's memory: the Event contract lets
-// fields alias the line, and copying every field would double the cost of
-// parsing.
-func nxStr(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // nginxField is one of the trailing "key: value" fields in the order nginx

@@ -82,11 +82,11 @@ func (p *Parser) parseSystemd(line []byte, ev *Event) error {
 	}
 	ev.Kind = KindUpstreamEvent
 	ev.Class = ClassOther
-	ev.Message = bstr(msg)
+	ev.Message = aliasStr(msg)
 	body := msg
 	// "app.service: message" (systemd >= 236 prefixes unit messages).
 	if c := bytes.Index(msg, []byte(": ")); c > 0 && isUnitName(msg[:c]) {
-		ev.Unit = bstr(msg[:c])
+		ev.Unit = aliasStr(msg[:c])
 		body = msg[c+2:]
 	}
 	classifySystemd(body, ev)
@@ -148,7 +148,7 @@ func classifySystemd(b []byte, ev *Event) {
 			path = path[:sp]
 		}
 		if i := bytes.LastIndexByte(path, '/'); i >= 0 && isUnitName(path[i+1:]) {
-			ev.Unit = bstr(path[i+1:])
+			ev.Unit = aliasStr(path[i+1:])
 		}
 	case bytes.HasPrefix(b, []byte("Unit ")) && bytes.HasSuffix(b, []byte(" entered failed state.")):
 		// systemd < 230: "Unit app.service entered failed state."
@@ -204,13 +204,13 @@ func unitAfterVerb(b []byte, ev *Event) {
 	}
 	name := bytes.TrimRight(rest[:end], ".")
 	if isUnitName(name) {
-		ev.Unit = bstr(name)
+		ev.Unit = aliasStr(name)
 	}
 }
 
 func unitBefore(b []byte, marker string, ev *Event) {
 	if i := bytes.Index(b, []byte(marker)); i > 0 && isUnitName(b[:i]) {
-		ev.Unit = bstr(b[:i])
+		ev.Unit = aliasStr(b[:i])
 	}
 }
 

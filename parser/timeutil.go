@@ -11,17 +11,7 @@ import (
 	"io"
 	"os"
 	"time"
-	"unsafe"
 )
-
-// bstr returns a string that aliases b without copying. Events hold such
-// strings only until the line buffer is reused (see Event.Clone).
-func bstr(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	return unsafe.String(&b[0], len(b))
-}
 
 // digitsN reads exactly n ASCII digits at b[i:], or reports false.
 func digitsN(b []byte, i, n int) (int, bool) {
