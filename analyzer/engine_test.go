@@ -661,3 +661,42 @@ func TestEngine_UpstreamGroupIsOneIncident(t *testing.T) {
 		t.Errorf("single-server group keyed %q", in.Upstream)
 	}
 }
+
+// benchStream is what a correlator partition receives (the events topic
+// carries 5xx, proxy errors and upstream events, not the 2xx): every two
+// minutes a 10 s burst of refused 502s at 100 per second, each with its
+// error line, and an OOM kill before it.
+func benchStream() []Evidence {
+	var evs []Evidence
+	cid := int64(0)
+	for s := 0.0; s < 10; s += 0.01 {
+		cid++
+		evs = append(evs, proxyErr(s, cid, parser.ClassUpstreamRefused, "127.0.0.1:4000"),
+			access(s, "127.0.0.1:4000", 502, cid, parser.Absent))
+	}
+	evs = append(evs, oomKill(-0.5, "node", 4242))
+	sortByTime(evs)
+	return evs
+}
+
+// BenchmarkEngine_Add: the engine's cost per event over a stream of
+// incidents, drained every 1024 events as the correlator does.
+func BenchmarkEngine_Add(b *testing.B) {
+	evs := benchStream()
+	e, _ := New(Config{EmitOpen: true})
+	period := 2 * time.Minute
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ev := evs[i%len(evs)]
+		shift := time.Duration(i/len(evs)) * period
+		ev.Event.Time = ev.Event.Time.Add(shift)
+		ev.Event.CID += int64(i/len(evs)) * 1e6
+		e.Add(&ev)
+		if i%1024 == 1023 {
+			benchSink += len(e.Drain())
+		}
+	}
+}
+
+var benchSink int
