@@ -1,0 +1,1374 @@
+package parser
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Inferring an nginx log_format from the lines it wrote.
+//
+// Most production nginx servers extend "combined" with timing and upstream
+// fields, each team its own way, and the configuration is rarely shipped with
+// the logs. The lines themselves say a lot: nginx writes each variable in a
+// fixed shape ($time_local is "25/Nov/2026:16:35:01 +0000", $request is a
+// quoted "GET /x HTTP/1.1", $upstream_status is "502, 200" with one value per
+// upstream tried, in step with $upstream_addr), and people surround variables
+// with the same few kinds of delimiters (quotes, brackets, key=value, tabs).
+//
+// So a line is cut into fields (quoted, bracketed, key=value, bare tokens,
+// nginx's multi-value lists kept whole), the sample's lines are grouped by
+// their skeleton (the literal text between fields), and each column of the
+// most common skeleton is named from the shapes of its values across all
+// lines, their position (the status follows the request, the body size the
+// status) and, for key=value fields, the key. Columns nothing names get a
+// throw-away variable, so a line still parses and the fields that matter are
+// right. The result is compiled and checked by parsing the sample.
+//
+// The one field inference must never get wrong is $status: culprit counts
+// 5xx by it. A column is taken for the status only when it holds a 3-digit
+// code 100-599 on every line; when no column does, inference fails rather
+// than guess.
+
+// ErrNoStatus is returned by InferAccessFormat when no field holds an HTTP
+// status on every sample line.
+var ErrNoStatus = errors.New("no field holds an HTTP status (3 digits, 100-599) on every line")
+
+// inferMaxLines bounds the sample: inference is quadratic in nothing, but a
+// caller handing a whole file should not pay for it.
+const inferMaxLines = 1000
+
+// inferField is one field of a line: the literal text before it (separators,
+// an opening quote or bracket, "key="), its value, and its key if any.
+type inferField struct {
+	pre    string
+	val    string
+	key    string // lower-case key of key=value / key:value, "" for positional fields
+	quoted bool   // between double quotes
+	brack  bool   // between [ and ]
+}
+
+type inferLine struct {
+	fields []inferField
+	suffix string // literal text after the last field (a closing quote)
+	skel   string
+}
+
+// InferAccessFormat builds an nginx log_format string from sample access log
+// lines, one that CompileAccessFormat accepts and that parses them, and
+// returns how many of the sample lines it parses. It fails when the lines
+// have no common shape or when no field holds the status on every line
+// (ErrNoStatus): a wrong $status would be worse than no format.
+func InferAccessFormat(lines [][]byte) (format string, matched int, err error) {
+	var sample [][]byte
+	for _, l := range lines {
+		l = bytes.TrimRight(l, "\r\n")
+		l = bytes.TrimLeft(l, " \t")
+		if len(l) == 0 || len(l) > MaxLineBytes {
+			continue
+		}
+		sample = append(sample, l)
+		if len(sample) == inferMaxLines {
+			break
+		}
+	}
+	if len(sample) == 0 {
+		return "", 0, errors.New("infer log_format: no lines")
+	}
+	json := 0
+	for _, l := range sample {
+		if l[0] == '{' {
+			json++
+		}
+	}
+	if json*2 > len(sample) {
+		format, err = inferJSON(sample)
+	} else {
+		format, err = inferText(sample)
+	}
+	if err != nil {
+		return "", 0, fmt.Errorf("infer log_format: %w", err)
+	}
+	f, err := CompileAccessFormat(format)
+	if err != nil {
+		// A bug here, not in the input: say which format was built.
+		return "", 0, fmt.Errorf("infer log_format: built %q: %w", format, err)
+	}
+	var ev Event
+	for _, l := range sample {
+		if f.Parse(l, nil, &ev) == nil {
+			matched++
+		}
+	}
+	if matched == 0 {
+		return "", 0, fmt.Errorf("infer log_format: built %q but it parses none of the %d lines", format, len(sample))
+	}
+	return format, matched, nil
+}
+
+// inferText infers a text (non-JSON) format.
+func inferText(sample [][]byte) (string, error) {
+	groups := map[string][]*inferLine{}
+	var order []string
+	for _, l := range sample {
+		il := inferTokenize(string(l))
+		if len(il.fields) == 0 {
+			continue
+		}
+		if _, ok := groups[il.skel]; !ok {
+			order = append(order, il.skel)
+		}
+		groups[il.skel] = append(groups[il.skel], il)
+	}
+	// The most common skeleton is the format; lines of other skeletons
+	// (a garbage request line, a value with an unexpected space) still
+	// parse with it when the difference sits inside one field.
+	best := ""
+	for _, k := range order {
+		if best == "" || len(groups[k]) > len(groups[best]) {
+			best = k
+		}
+	}
+	if best == "" {
+		return "", errors.New("no fields found in the lines")
+	}
+	rows := groups[best]
+	cols := make([]inferCol, len(rows[0].fields))
+	for i := range cols {
+		c := &cols[i]
+		c.idx = i
+		c.first = rows[0].fields[i]
+		for _, r := range rows {
+			c.vals = append(c.vals, r.fields[i].val)
+		}
+		c.shape()
+	}
+	if err := inferAssign(cols); err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	if inferJSONEscaped(rows) {
+		b.WriteString("escape=json ")
+	}
+	for i := range cols {
+		b.WriteString(cols[i].first.pre)
+		b.WriteString(cols[i].name)
+	}
+	b.WriteString(rows[0].suffix)
+	if strings.Contains(rows[0].skel, "$") {
+		// nginx has no escape for a literal '$': it would read as a variable.
+		return "", errors.New("the lines' literal text holds a '$'")
+	}
+	return b.String(), nil
+}
+
+// inferJSONEscaped: escape=json writes \" and \u00XX where escape=default
+// writes \x22; either parses unescaped values correctly only when told.
+func inferJSONEscaped(rows []*inferLine) bool {
+	for _, r := range rows {
+		for _, f := range r.fields {
+			if !f.quoted {
+				continue
+			}
+			if strings.Contains(f.val, `\x`) {
+				return false
+			}
+			if strings.Contains(f.val, `\"`) || strings.Contains(f.val, `\u00`) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func inferIsSep(c byte) bool { return c == ' ' || c == '\t' || c == '|' }
+
+// inferTokenize cuts a line into fields. In a line with tabs outside quotes,
+// tabs alone separate fields (values may hold spaces: a bare $request or
+// $time_local, LTSV's "req:GET / HTTP/1.1").
+func inferTokenize(line string) *inferLine {
+	tabs := inferHasTabOutsideQuotes(line)
+	isSep := inferIsSep
+	if tabs {
+		isSep = func(c byte) bool { return c == '\t' }
+	}
+	il := &inferLine{}
+	var skel strings.Builder
+	i := 0
+	for i < len(line) {
+		start := i
+		for i < len(line) && isSep(line[i]) {
+			i++
+		}
+		if i >= len(line) {
+			il.suffix += line[start:]
+			break
+		}
+		f := inferField{}
+		// key=value and key="value"; LTSV's key:value in tab mode.
+		if k, n := inferKey(line[i:], tabs); n > 0 {
+			f.key = strings.ToLower(strings.TrimPrefix(k, "$"))
+			i += n
+		}
+		switch {
+		case line[i] == '"':
+			end := inferQuoteEnd(line, i+1, isSep)
+			f.pre = line[start : i+1]
+			f.val = line[i+1 : end]
+			f.quoted = end < len(line)
+			i = min(end+1, len(line))
+		case line[i] == '[' && f.key == "":
+			end := strings.IndexByte(line[i+1:], ']')
+			if end < 0 {
+				f.pre = line[start:i]
+				f.val = line[i:]
+				i = len(line)
+				break
+			}
+			f.pre = line[start : i+1]
+			f.val = line[i+1 : i+1+end]
+			f.brack = true
+			i += end + 2
+		default:
+			f.pre = line[start:i]
+			end := inferBareEnd(line, i, isSep)
+			f.val = line[i:end]
+			i = end
+		}
+		// The closing delimiter of this field belongs to the literal that
+		// follows it: move it into the next pre (or the suffix).
+		il.fields = append(il.fields, f)
+	}
+	// Fix up literals: a quoted or bracketed field's closing byte starts
+	// the next literal.
+	for k := range il.fields {
+		f := &il.fields[k]
+		closing := ""
+		switch {
+		case f.quoted:
+			closing = `"`
+		case f.brack:
+			closing = "]"
+		}
+		if closing == "" {
+			continue
+		}
+		if k+1 < len(il.fields) {
+			il.fields[k+1].pre = closing + il.fields[k+1].pre
+		} else {
+			il.suffix = closing + il.suffix
+		}
+	}
+	for _, f := range il.fields {
+		skel.WriteString(f.pre)
+		skel.WriteByte(0)
+	}
+	skel.WriteString(il.suffix)
+	il.skel = skel.String()
+	return il
+}
+
+func inferHasTabOutsideQuotes(line string) bool {
+	in := false
+	for i := 0; i < len(line); i++ {
+		switch line[i] {
+		case '"':
+			in = !in
+		case '\t':
+			if !in {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// inferKey reads "key=" (or "key:" in tab mode, LTSV) at the start of s and
+// returns the key and the bytes consumed. Addresses ("unix:/x", "10.0.0.1:80")
+// and times are not keys.
+func inferKey(s string, tabs bool) (string, int) {
+	i := 0
+	if i < len(s) && s[i] == '$' {
+		i++
+	}
+	st := i
+	for i < len(s) && (isVarNameByte(s[i]) || s[i] == '.' || s[i] == '-' && i > st) {
+		i++
+	}
+	if i == st || i >= len(s) || !(s[st] >= 'a' && s[st] <= 'z' || s[st] >= 'A' && s[st] <= 'Z' || s[st] == '_') {
+		return "", 0
+	}
+	switch s[i] {
+	case '=':
+	case ':':
+		if !tabs || s[st:i] == "unix" || i+1 < len(s) && s[i+1] == '/' && i+2 < len(s) && s[i+2] == '/' {
+			return "", 0
+		}
+	default:
+		return "", 0
+	}
+	return s[:i], i + 1
+}
+
+// inferQuoteEnd finds the closing quote of a value starting at from: the
+// first '"' not escaped by a backslash (escape=json) that is followed by a
+// separator, the end of the line or another delimiter; failing that, the
+// first unescaped '"'.
+func inferQuoteEnd(line string, from int, isSep func(byte) bool) int {
+	first := -1
+	for i := from; i < len(line); i++ {
+		switch line[i] {
+		case '\\':
+			i++
+		case '"':
+			if first < 0 {
+				first = i
+			}
+			if i+1 == len(line) || isSep(line[i+1]) || line[i+1] == ']' || line[i+1] == ',' || line[i+1] == ';' {
+				return i
+			}
+		}
+	}
+	if first >= 0 {
+		return first
+	}
+	return len(line)
+}
+
+// inferBareEnd finds the end of a bare value at i: the next separator,
+// except inside nginx's multi-value lists ("a, b : c") and a bare
+// $time_local's space before the zone.
+func inferBareEnd(line string, i int, isSep func(byte) bool) int {
+	for {
+		st := i
+		for i < len(line) && !isSep(line[i]) {
+			i++
+		}
+		item := line[st:i]
+		rest := line[i:]
+		switch {
+		case strings.HasSuffix(item, ",") && len(item) > 1 && strings.HasPrefix(rest, " ") && inferListItem(item[:len(item)-1]) &&
+			inferListItem(inferNextWord(rest[1:])):
+			i++
+			continue
+		case strings.HasPrefix(rest, " : ") && inferListItem(strings.TrimSuffix(item, ",")) && inferListItem(inferNextWord(rest[3:])):
+			i += 3
+			continue
+		case len(rest) >= 6 && rest[0] == ' ' && (rest[1] == '+' || rest[1] == '-') && inferDigits(rest[2:6]) &&
+			inferLooksTimeLocal(line[max(0, i-20):i]):
+			i += 6
+			if i < len(line) && !isSep(line[i]) {
+				continue
+			}
+		}
+		return i
+	}
+}
+
+func inferNextWord(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] == ' ' || s[i] == '\t' || s[i] == ',' {
+			return s[:i]
+		}
+	}
+	return s
+}
+
+func inferDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// inferListItem: what nginx puts in an upstream list: "-", an address, a
+// status, a time, or an upstream group name ("no live upstreams").
+func inferListItem(s string) bool {
+	if s == "" {
+		return false
+	}
+	if s == "-" || inferIsSeconds(s) || inferDigits(s) || inferIsAddr(s) {
+		return true
+	}
+	return inferIsName(s)
+}
+
+func inferIsName(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(isVarNameByte(c) || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func inferLooksTimeLocal(s string) bool {
+	// ends with dd/Mon/yyyy:hh:mm:ss
+	if len(s) < 20 {
+		return false
+	}
+	s = s[len(s)-20:]
+	return s[2] == '/' && s[6] == '/' && s[11] == ':' && s[14] == ':' && s[17] == ':'
+}
+
+// Shapes of single values.
+
+func inferIsSeconds(s string) bool {
+	dot := strings.IndexByte(s, '.')
+	return dot > 0 && dot < len(s)-1 && len(s)-dot-1 <= 6 && inferDigits(s[:dot]) && inferDigits(s[dot+1:])
+}
+
+func inferIsStatus(s string) bool {
+	return len(s) == 3 && s[0] >= '1' && s[0] <= '5' && inferDigits(s)
+}
+
+func inferIsIP(s string) bool {
+	if s == "" {
+		return false
+	}
+	dots, colons := 0, 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '.':
+			dots++
+		case c == ':':
+			colons++
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'f', c >= 'A' && c <= 'F':
+		default:
+			return false
+		}
+	}
+	if dots == 3 && colons == 0 {
+		for _, p := range strings.Split(s, ".") {
+			if n, err := strconv.Atoi(p); err != nil || n > 255 {
+				return false
+			}
+		}
+		return true
+	}
+	return colons >= 2 // IPv6
+}
+
+// inferIsAddr: an upstream address as nginx writes it: ip:port,
+// [ipv6]:port, unix:/path, or host:port.
+func inferIsAddr(s string) bool {
+	if strings.HasPrefix(s, "unix:") && len(s) > 5 {
+		return true
+	}
+	c := strings.LastIndexByte(s, ':')
+	if c <= 0 || c == len(s)-1 || !inferDigits(s[c+1:]) {
+		return false
+	}
+	host := s[:c]
+	if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
+		return inferIsIP(host[1 : len(host)-1])
+	}
+	return inferIsIP(host) || inferIsName(host)
+}
+
+func inferIsTimeLocal(s string) bool {
+	_, ok := accessTimeLocal([]byte(s))
+	return ok
+}
+
+func inferIsISO(s string) bool {
+	if len(s) < 19 || s[4] != '-' || s[10] != 'T' {
+		return false
+	}
+	_, ok := accessTimeISO([]byte(s), nil)
+	return ok
+}
+
+func inferIsMsec(s string) bool {
+	dot := strings.IndexByte(s, '.')
+	return dot == 10 && len(s) == 14 && inferDigits(s[:10]) && inferDigits(s[11:])
+}
+
+func inferIsMethod(s string) bool {
+	if len(s) < 3 || len(s) > 12 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 'A' || s[i] > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+func inferIsProtocol(s string) bool {
+	return strings.HasPrefix(s, "HTTP/") && len(s) <= 8
+}
+
+// inferIsRequest: "METHOD target HTTP/x.y" (or HTTP/0.9's "GET /").
+func inferIsRequest(s string) bool {
+	sp := strings.IndexByte(s, ' ')
+	if sp < 0 || !inferIsMethod(s[:sp]) {
+		return false
+	}
+	rest := s[sp+1:]
+	if rest == "" {
+		return false
+	}
+	if last := strings.LastIndexByte(rest, ' '); last >= 0 {
+		return inferIsProtocol(rest[last+1:])
+	}
+	return rest[0] == '/'
+}
+
+func inferIsHexID(s string) bool {
+	if len(s) < 16 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// inferItems splits an nginx multi-value list.
+func inferItems(s string) []string {
+	s = strings.ReplaceAll(s, " : ", ", ")
+	return strings.Split(s, ", ")
+}
+
+// inferCol is one column of the chosen skeleton with what its values look like.
+type inferCol struct {
+	idx   int
+	first inferField
+	vals  []string
+	name  string // the variable given, with '$'
+
+	n, dash                          int // values, of which "-" or ""
+	ip, status, intg, sec, msec      int // single values of that shape
+	timeLocal, iso, request, hexID   int
+	method, uri, proto               int
+	list                             int // values with more than one item
+	addrItems, statusItems, secItems int // values whose every item is of that shape or "-"
+	addrReal                         int // values holding at least one real address (not a group name)
+	str                              int // anything else
+}
+
+func (c *inferCol) shape() {
+	for _, v := range c.vals {
+		c.n++
+		if v == "-" || v == "" {
+			c.dash++
+			continue
+		}
+		items := inferItems(v)
+		if len(items) > 1 {
+			c.list++
+		}
+		addr, st, sec, real := true, true, true, false
+		for _, it := range items {
+			if it == "-" {
+				continue
+			}
+			if inferIsAddr(it) {
+				real = true
+			} else if !inferIsName(it) || inferDigits(it) || inferIsSeconds(it) {
+				addr = false
+			}
+			st = st && inferIsStatus(it)
+			sec = sec && inferIsSeconds(it)
+		}
+		if addr {
+			c.addrItems++
+		}
+		if real {
+			c.addrReal++
+		}
+		if st {
+			c.statusItems++
+		}
+		if sec {
+			c.secItems++
+		}
+		known := true
+		switch {
+		case inferIsIP(v):
+			c.ip++
+		case inferIsStatus(v):
+			c.status++
+			c.intg++
+		case inferDigits(v):
+			c.intg++
+		case inferIsMsec(v):
+			c.msec++
+		case inferIsSeconds(v):
+			c.sec++
+		case inferIsTimeLocal(v):
+			c.timeLocal++
+		case inferIsISO(v):
+			c.iso++
+		case inferIsRequest(v):
+			c.request++
+		case inferIsMethod(v):
+			c.method++
+		case inferIsProtocol(v):
+			c.proto++
+		case inferIsHexID(v):
+			c.hexID++
+		case v[0] == '/' || v[0] == '*':
+			c.uri++
+		default:
+			known = false
+		}
+		if !known && len(items) == 1 {
+			c.str++
+		}
+	}
+}
+
+// Column tests over every line. The dash is allowed where nginx writes it.
+func (c *inferCol) all(k int) bool       { return c.n > 0 && k == c.n }
+func (c *inferCol) allOrDash(k int) bool { return k > 0 && k+c.dash == c.n }
+func (c *inferCol) isStatus() bool       { return c.all(c.status) }
+func (c *inferCol) isInt() bool          { return c.all(c.intg) }
+func (c *inferCol) isIP() bool           { return c.allOrDash(c.ip) && c.ip*2 >= c.n }
+func (c *inferCol) isTimeLocal() bool    { return c.allOrDash(c.timeLocal) }
+func (c *inferCol) isISO() bool          { return c.allOrDash(c.iso) }
+func (c *inferCol) isMsec() bool         { return c.allOrDash(c.msec) }
+
+// isRequest: most values are request lines; nginx logs what the client
+// sent, so junk (a TLS handshake, a bare "-") is allowed in a minority.
+func (c *inferCol) isRequest() bool { return c.request > 0 && c.request*2 > c.n }
+
+// isAddrs: every value a list of addresses (a group name allowed, as "no
+// live upstreams" writes it) and at least one real address.
+func (c *inferCol) isAddrs() bool { return c.allOrDash(c.addrItems) && c.addrReal > 0 }
+
+// isStatuses: status lists; a column of statuses that is never "-" and
+// never a list could be $status itself, which the caller decides first.
+func (c *inferCol) isStatuses() bool { return c.allOrDash(c.statusItems) }
+
+// isSeconds: times in nginx's seconds.milliseconds, maybe lists.
+func (c *inferCol) isSeconds() bool { return c.allOrDash(c.secItems) && c.msec == 0 }
+
+// inferKeyVar maps the key of a key=value field to the variable real
+// configurations mean by it (nginx.com's "ua"/"us"/"rt"/"uct"/"uht"/"urt",
+// LTSV's "reqtime"/"apptime"/"size", ingress's "req_id", ...). The caller
+// checks the values have the variable's shape before believing it.
+func inferKeyVar(key string) string {
+	key = strings.TrimPrefix(key, "$")
+	key = strings.TrimPrefix(key, "http_")
+	switch key {
+	case "remote_addr", "client", "client_ip", "clientip", "remote_ip", "ip", "addr", "remote", "src":
+		return "$remote_addr"
+	case "time", "time_local", "timestamp", "ts", "date", "datetime", "time_iso8601", "msec", "@timestamp":
+		return "time"
+	case "request", "req", "request_line", "r":
+		return "$request"
+	case "method", "request_method", "verb":
+		return "$request_method"
+	case "uri", "request_uri", "url", "path":
+		return "$request_uri"
+	case "protocol", "server_protocol", "proto":
+		return "$server_protocol"
+	case "status", "s", "st", "code", "status_code", "response_code", "http_status", "response":
+		return "$status"
+	case "bytes", "body_bytes_sent", "body_bytes", "size", "bbs", "body":
+		return "$body_bytes_sent"
+	case "bytes_sent", "bs":
+		return "$bytes_sent"
+	case "referer", "referrer", "ref":
+		return "$http_referer"
+	case "user_agent", "agent", "useragent", "ua", "http_user_agent", "browser":
+		return "$http_user_agent" // "ua" is also nginx.com's upstream addr: shape decides
+	case "request_time", "rt", "reqtime", "req_time", "rtime", "request_duration", "duration", "took", "time_taken":
+		return "$request_time"
+	case "upstream_response_time", "urt", "apptime", "upstream_time", "ups_time", "upstream_rt", "ut", "upt", "uptime_resp":
+		return "$upstream_response_time"
+	case "upstream_connect_time", "uct", "upstream_ct", "connect_time":
+		return "$upstream_connect_time"
+	case "upstream_header_time", "uht", "upstream_ht", "header_time":
+		return "$upstream_header_time"
+	case "upstream_addr", "upstream", "upstream_address", "ups", "ups_addr", "backend", "upa", "upstream_server":
+		return "$upstream_addr"
+	case "upstream_status", "us", "ups_status", "upstream_code", "ustatus":
+		return "$upstream_status"
+	case "request_id", "rid", "req_id", "reqid", "requestid", "x_request_id", "id", "trace_id":
+		return "$request_id"
+	case "connection", "cid", "conn":
+		return "$connection"
+	case "host", "vhost", "server_name", "server", "domain", "virtual_host":
+		return "$host"
+	case "forwardedfor", "forwarded_for", "x_forwarded_for", "xff":
+		return "$http_x_forwarded_for"
+	}
+	return ""
+}
+
+// inferAssign names every column.
+func inferAssign(cols []inferCol) error {
+	used := map[string]bool{}
+	give := func(c *inferCol, name string) {
+		c.name = name
+		used[name] = true
+	}
+	free := func(name string) bool { return !used[name] }
+
+	// Keys first, when the values have the key's shape. The time keys
+	// take the time variable the value's shape says.
+	for i := range cols {
+		c := &cols[i]
+		if c.first.key == "" {
+			continue
+		}
+		v := inferKeyVar(c.first.key)
+		if v == "time" {
+			v = inferTimeVar(c)
+		}
+		if v == "$http_user_agent" && c.isAddrs() {
+			v = "$upstream_addr"
+		}
+		if v == "$host" && c.isIP() {
+			v = "$remote_addr" // LTSV's "host" is the client
+		}
+		if v == "" || !free(v) || !inferShapeFits(v, c) {
+			continue
+		}
+		give(c, v)
+	}
+
+	// The anchors: remote address, time, request.
+	for i := range cols {
+		c := &cols[i]
+		if c.name != "" || i > 3 || !free("$remote_addr") {
+			continue
+		}
+		if c.isIP() && !c.first.quoted {
+			give(c, "$remote_addr")
+			// combined's "- $remote_user": a literal '-' and the user.
+			if i+2 < len(cols) && cols[i+1].name == "" && cols[i+2].name == "" && !cols[i+1].first.quoted &&
+				!cols[i+2].first.quoted && cols[i+1].dash == cols[i+1].n && cols[i+2].first.key == "" &&
+				cols[i+2].str+cols[i+2].dash == cols[i+2].n {
+				cols[i+1].name = "-"
+				cols[i+1].first.val = ""
+				give(&cols[i+2], "$remote_user")
+			}
+		}
+	}
+	for i := range cols {
+		c := &cols[i]
+		if c.name != "" {
+			continue
+		}
+		// $msec wins over a second-precision time wherever it stands.
+		if v := inferTimeVar(c); v == "$msec" && free(v) || v != "" && free("time") {
+			give(c, v)
+			used["time"] = true
+		}
+	}
+	for _, n := range []string{"$time_local", "$time_iso8601", "$msec"} {
+		if used[n] {
+			used["time"] = true
+		}
+	}
+	reqAt := -1
+	for i := range cols {
+		c := &cols[i]
+		if c.name == "$request" || c.name == "$request_method" {
+			reqAt = i
+		}
+	}
+	for i := range cols {
+		c := &cols[i]
+		if reqAt >= 0 || c.name != "" {
+			continue
+		}
+		if c.isRequest() && free("$request") {
+			give(c, "$request")
+			reqAt = i
+			break
+		}
+		// A bare request: METHOD, target and protocol as three fields.
+		if c.allOrDash(c.method) && i+1 < len(cols) && cols[i+1].name == "" && cols[i+1].allOrDash(cols[i+1].uri) &&
+			free("$request_method") {
+			give(c, "$request_method")
+			give(&cols[i+1], "$request_uri")
+			if i+2 < len(cols) && cols[i+2].name == "" && cols[i+2].allOrDash(cols[i+2].proto) {
+				give(&cols[i+2], "$server_protocol")
+			}
+			reqAt = i
+			break
+		}
+	}
+
+	// $status: the first column after the request (or, without one,
+	// after the time) that holds a status on every line.
+	statusAt := -1
+	for i := range cols {
+		if cols[i].name == "$status" {
+			statusAt = i
+		}
+	}
+	if statusAt < 0 {
+		from := reqAt
+		if from < 0 {
+			for i := range cols {
+				if n := cols[i].name; n == "$time_local" || n == "$time_iso8601" || n == "$msec" {
+					from = i
+					break
+				}
+			}
+		}
+		for i := from + 1; i < len(cols); i++ {
+			c := &cols[i]
+			if c.name == "" && c.isStatus() && c.first.key == "" {
+				give(c, "$status")
+				statusAt = i
+				break
+			}
+		}
+	}
+	if statusAt < 0 {
+		return ErrNoStatus
+	}
+	if b := statusAt + 1; b < len(cols) && cols[b].name == "" && cols[b].first.key == "" && cols[b].isInt() && free("$body_bytes_sent") {
+		give(&cols[b], "$body_bytes_sent")
+	}
+
+	// Upstream fields by shape, aligned with $upstream_addr: nginx writes
+	// one item per upstream tried in each of them, and "-" in all of them
+	// when there was none.
+	addrAt := -1
+	for i := range cols {
+		if cols[i].name == "$upstream_addr" {
+			addrAt = i
+		}
+	}
+	if addrAt < 0 {
+		for pass := 0; pass < 2 && addrAt < 0; pass++ {
+			for i := range cols {
+				c := &cols[i]
+				if c.name != "" || c.first.brack || !c.isAddrs() || pass == 0 && i < statusAt {
+					continue
+				}
+				give(c, "$upstream_addr")
+				addrAt = i
+				break
+			}
+		}
+	}
+	aligned := func(c *inferCol) bool {
+		if addrAt < 0 {
+			return true
+		}
+		a := &cols[addrAt]
+		for k := range c.vals {
+			av, cv := a.vals[k], c.vals[k]
+			adash, cdash := av == "-" || av == "", cv == "-" || cv == ""
+			switch {
+			case adash && !cdash:
+				return false // no upstream, yet a value
+			case cdash:
+				if !adash && len(inferItems(av)) != 1 {
+					return false
+				}
+			case len(inferItems(av)) != len(inferItems(cv)):
+				return false
+			}
+		}
+		return true
+	}
+	if free("$upstream_status") {
+		best, bestEq := -1, -1
+		for i := range cols {
+			c := &cols[i]
+			if c.name != "" || i == statusAt || c.first.brack || !c.isStatuses() || !aligned(c) {
+				continue
+			}
+			if addrAt < 0 && c.dash == 0 && c.list == 0 {
+				continue // no sign this is a list rather than some other 3-digit number
+			}
+			eq := 0
+			for k, v := range c.vals {
+				if items := inferItems(v); items[len(items)-1] == cols[statusAt].vals[k] {
+					eq++
+				}
+			}
+			if eq > bestEq {
+				best, bestEq = i, eq
+			}
+		}
+		if best >= 0 {
+			give(&cols[best], "$upstream_status")
+		}
+	}
+
+	// Times: $request_time is never "-" nor a list and is the largest
+	// (it spans the whole request); the upstream times are aligned with
+	// the addresses and ordered connect <= header <= response.
+	var secs []int
+	for i := range cols {
+		c := &cols[i]
+		if c.name == "" && !c.first.brack && c.isSeconds() && c.sec+c.list+c.dash > 0 {
+			secs = append(secs, i)
+		}
+	}
+	if free("$request_time") {
+		best := -1
+		for _, i := range secs {
+			c := &cols[i]
+			if c.dash > 0 || c.list > 0 {
+				continue
+			}
+			if best < 0 || inferLess(&cols[best], c) > 0 {
+				best = i
+			}
+		}
+		if best >= 0 {
+			give(&cols[best], "$request_time")
+		}
+	}
+	var ups []int
+	for _, i := range secs {
+		if cols[i].name == "" && aligned(&cols[i]) {
+			ups = append(ups, i)
+		}
+	}
+	sort.SliceStable(ups, func(a, b int) bool { return inferLess(&cols[ups[a]], &cols[ups[b]]) < 0 })
+	var names []string
+	for _, n := range []string{"$upstream_connect_time", "$upstream_header_time", "$upstream_response_time"} {
+		if free(n) {
+			names = append(names, n)
+		}
+	}
+	// The largest is the response time; with two, the other is the header
+	// time when it mostly equals the response time, else the connect time.
+	if len(ups) > len(names) {
+		ups = ups[len(ups)-len(names):]
+	}
+	switch {
+	case len(ups) == 1 && free("$upstream_response_time"):
+		give(&cols[ups[0]], "$upstream_response_time")
+	case len(ups) == 2 && free("$upstream_response_time"):
+		give(&cols[ups[1]], "$upstream_response_time")
+		other := "$upstream_connect_time"
+		if inferMostlyEqual(&cols[ups[0]], &cols[ups[1]]) {
+			other = "$upstream_header_time"
+		}
+		if free(other) {
+			give(&cols[ups[0]], other)
+		}
+	default:
+		for k, i := range ups {
+			if k < len(names) {
+				give(&cols[i], names[len(names)-len(ups)+k])
+			}
+		}
+	}
+
+	// A quoted host name: $host (before the referer, which it would be taken for).
+	for i := range cols {
+		c := &cols[i]
+		if c.name == "" && c.first.quoted && c.first.key == "" && c.dash == 0 && inferAllHostNames(c) && free("$host") {
+			give(c, "$host")
+		}
+	}
+	// Strings after the status: referer, user agent, X-Forwarded-For.
+	strs := []string{"$http_referer", "$http_user_agent", "$http_x_forwarded_for"}
+	for i := statusAt + 1; i < len(cols); i++ {
+		c := &cols[i]
+		if c.name != "" || !c.first.quoted || c.first.key != "" {
+			continue
+		}
+		for len(strs) > 0 && !free(strs[0]) {
+			strs = strs[1:]
+		}
+		if len(strs) == 0 {
+			break
+		}
+		// A quoted column of numbers or addresses is not a header.
+		if c.str+c.dash+c.uri+c.ip+c.method == 0 && c.n > 0 {
+			continue
+		}
+		if strs[0] == "$http_x_forwarded_for" && !inferAllIPLists(c) {
+			continue
+		}
+		give(c, strs[0])
+		strs = strs[1:]
+	}
+	for i := range cols {
+		c := &cols[i]
+		if c.name == "" && c.allOrDash(c.hexID) && free("$request_id") {
+			give(c, "$request_id")
+		}
+	}
+	// What is left is matched and skipped. A list column nothing named
+	// (ingress-nginx's $upstream_response_length) gets a name that says so.
+	for i := range cols {
+		c := &cols[i]
+		switch {
+		case c.name == "-":
+			c.name = "-"
+		case c.name != "":
+		case c.list > 0 && c.first.key == "":
+			c.name = fmt.Sprintf("$upstream_field_%d", i+1)
+		case c.first.key != "" && inferIsVarName(c.first.key):
+			c.name = "$" + c.first.key
+			if accessFormatVar(c.first.key) != avUnknown {
+				c.name = fmt.Sprintf("$field_%d", i+1) // a known name the values do not fit
+			}
+		default:
+			c.name = fmt.Sprintf("$field_%d", i+1)
+		}
+	}
+	return nil
+}
+
+func inferIsVarName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isVarNameByte(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func inferTimeVar(c *inferCol) string {
+	switch {
+	case c.isTimeLocal():
+		return "$time_local"
+	case c.isISO():
+		return "$time_iso8601"
+	case c.isMsec():
+		return "$msec"
+	}
+	return ""
+}
+
+// inferShapeFits checks a key's variable against its values.
+func inferShapeFits(v string, c *inferCol) bool {
+	switch v {
+	case "$remote_addr":
+		return c.isIP()
+	case "$request":
+		return c.isRequest()
+	case "$status":
+		return c.isStatus()
+	case "$body_bytes_sent", "$bytes_sent", "$connection":
+		return c.allOrDash(c.intg)
+	case "$request_time":
+		return c.isSeconds() && c.list == 0
+	case "$upstream_response_time", "$upstream_connect_time", "$upstream_header_time":
+		return c.isSeconds() || c.dash == c.n
+	case "$upstream_addr":
+		return c.isAddrs() || c.dash == c.n
+	case "$upstream_status":
+		return c.isStatuses() || c.dash == c.n
+	case "$request_id":
+		return c.allOrDash(c.hexID)
+	case "$request_method":
+		return c.allOrDash(c.method)
+	case "$server_protocol":
+		return c.allOrDash(c.proto)
+	case "$http_user_agent", "$http_referer", "$http_x_forwarded_for", "$request_uri", "$host":
+		return true
+	}
+	return false
+}
+
+// inferLess compares two time columns over the lines where both have a
+// value: -1 when a is mostly smaller, 1 when larger, 0 when they tie.
+func inferLess(a, b *inferCol) int {
+	lt, gt := 0, 0
+	for k := range a.vals {
+		x, okx := inferSum(a.vals[k])
+		y, oky := inferSum(b.vals[k])
+		if !okx || !oky {
+			continue
+		}
+		switch {
+		case x < y:
+			lt++
+		case x > y:
+			gt++
+		}
+	}
+	switch {
+	case lt > gt:
+		return -1
+	case gt > lt:
+		return 1
+	}
+	return 0
+}
+
+func inferMostlyEqual(a, b *inferCol) bool {
+	eq, n := 0, 0
+	for k := range a.vals {
+		x, okx := inferSum(a.vals[k])
+		y, oky := inferSum(b.vals[k])
+		if !okx || !oky {
+			continue
+		}
+		n++
+		if y-x <= 0.002 {
+			eq++
+		}
+	}
+	return n > 0 && eq*2 > n
+}
+
+func inferSum(v string) (float64, bool) {
+	s, ok := 0.0, false
+	for _, it := range inferItems(v) {
+		if x, err := strconv.ParseFloat(it, 64); err == nil {
+			s += x
+			ok = true
+		}
+	}
+	return s, ok
+}
+
+func inferAllIPLists(c *inferCol) bool {
+	for _, v := range c.vals {
+		if v == "-" || v == "" {
+			continue
+		}
+		for _, it := range strings.Split(v, ",") {
+			if !inferIsIP(strings.TrimSpace(it)) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func inferAllHostNames(c *inferCol) bool {
+	for _, v := range c.vals {
+		if !inferIsName(v) || inferDigits(strings.ReplaceAll(v, ".", "")) || !strings.ContainsAny(v, ".") && v != "localhost" {
+			return false
+		}
+	}
+	return len(c.vals) > 0
+}
+
+// inferJSON infers a JSON template (escape=json) from JSON access lines:
+// keys name the variables as the JSON reader understands them
+// (accessJSONKey), and the template keeps the lines' own quoting, so that
+// the invalid JSON nginx writes for unquoted upstream variables ("us":502, 200)
+// is read too.
+func inferJSON(sample [][]byte) (string, error) {
+	groups := map[string][]*inferLine{}
+	var order []string
+	for _, l := range sample {
+		il, ok := inferJSONTokenize(string(l))
+		if !ok {
+			continue
+		}
+		if _, ok := groups[il.skel]; !ok {
+			order = append(order, il.skel)
+		}
+		groups[il.skel] = append(groups[il.skel], il)
+	}
+	best := ""
+	for _, k := range order {
+		if best == "" || len(groups[k]) > len(groups[best]) {
+			best = k
+		}
+	}
+	if best == "" {
+		return "", errors.New("no JSON object with plain values found")
+	}
+	rows := groups[best]
+	cols := make([]inferCol, len(rows[0].fields))
+	used := map[string]bool{}
+	for i := range cols {
+		c := &cols[i]
+		c.idx, c.first = i, rows[0].fields[i]
+		for _, r := range rows {
+			c.vals = append(c.vals, r.fields[i].val)
+		}
+		c.shape()
+		k := strings.ToLower(strings.TrimLeft(c.first.key, "$@"))
+		name := inferJSONVarName(accessJSONKey(k))
+		if name == "time" {
+			name = inferTimeVar(c)
+		}
+		if name == "" {
+			if v := inferKeyVar(k); v != "" && v != "time" && inferShapeFits(v, c) {
+				name = v
+			}
+		}
+		if name == "$status" && !c.isStatus() {
+			name = ""
+		}
+		if name == "" || used[name] {
+			name = fmt.Sprintf("$field_%d", i+1)
+		}
+		used[name] = true
+		c.name = name
+	}
+	if !used["$status"] {
+		return "", ErrNoStatus
+	}
+	var b strings.Builder
+	b.WriteString("escape=json ")
+	for i := range cols {
+		b.WriteString(cols[i].first.pre)
+		b.WriteString(cols[i].name)
+	}
+	b.WriteString(rows[0].suffix)
+	if strings.Contains(rows[0].skel, "$") {
+		return "", errors.New("the lines' literal text holds a '$'")
+	}
+	return b.String(), nil
+}
+
+func inferJSONVarName(v accessVar) string {
+	switch v {
+	case avTimeAny:
+		return "time"
+	case avRemoteAddr:
+		return "$remote_addr"
+	case avRequest:
+		return "$request"
+	case avMethod:
+		return "$request_method"
+	case avRequestURI:
+		return "$request_uri"
+	case avURI:
+		return "$uri"
+	case avProtocol:
+		return "$server_protocol"
+	case avStatus:
+		return "$status"
+	case avBodyBytes:
+		return "$body_bytes_sent"
+	case avBytesSent:
+		return "$bytes_sent"
+	case avReferer:
+		return "$http_referer"
+	case avUserAgent:
+		return "$http_user_agent"
+	case avRequestTime:
+		return "$request_time"
+	case avUpstreamAddr:
+		return "$upstream_addr"
+	case avUpstreamStatus:
+		return "$upstream_status"
+	case avUpstreamConnectTime:
+		return "$upstream_connect_time"
+	case avUpstreamHeaderTime:
+		return "$upstream_header_time"
+	case avUpstreamResponseTime:
+		return "$upstream_response_time"
+	case avRequestID:
+		return "$request_id"
+	case avConnection:
+		return "$connection"
+	case avServerName:
+		return "$server_name"
+	case avHost:
+		return "$host"
+	case avHTTPHost:
+		return "$http_host"
+	case avHostname:
+		return "$hostname"
+	case avPID:
+		return "$pid"
+	}
+	return ""
+}
+
+// inferJSONTokenize cuts a flat JSON object into key/value fields. A bare
+// value runs to the next `,"` or the closing brace, so nginx's unquoted
+// lists ("us":502, 200,) and empty values ("us":,) stay one value. Nested
+// objects and arrays are not templates: ok is false.
+func inferJSONTokenize(line string) (*inferLine, bool) {
+	il := &inferLine{}
+	i, start := 0, 0
+	if !strings.HasPrefix(line, "{") {
+		return nil, false
+	}
+	i = 1
+	for {
+		for i < len(line) && (line[i] == ' ' || line[i] == ',') {
+			i++
+		}
+		if i >= len(line) || line[i] == '}' {
+			break
+		}
+		if line[i] != '"' {
+			return nil, false
+		}
+		ke := strings.IndexByte(line[i+1:], '"')
+		if ke < 0 {
+			return nil, false
+		}
+		key := line[i+1 : i+1+ke]
+		i += ke + 2
+		for i < len(line) && (line[i] == ' ' || line[i] == ':') {
+			i++
+		}
+		if i >= len(line) {
+			return nil, false
+		}
+		f := inferField{key: key}
+		switch line[i] {
+		case '{', '[':
+			return nil, false
+		case '"':
+			e := i + 1
+			for e < len(line) && line[e] != '"' {
+				if line[e] == '\\' {
+					e++
+				}
+				e++
+			}
+			if e >= len(line) {
+				return nil, false
+			}
+			f.pre, f.val, f.quoted = line[start:i+1], line[i+1:e], true
+			start, i = e, e+1
+		default:
+			e := i
+			for e < len(line) && !(line[e] == ',' && e+1 < len(line) && line[e+1] == '"') && line[e] != '}' {
+				e++
+			}
+			f.pre, f.val = line[start:i], strings.TrimRight(line[i:e], " ")
+			start, i = i+len(f.val), e
+		}
+		if f.val == "" {
+			// An empty value would put two variables' texts side by side
+			// in the template only if it were bare; keep it, as "-".
+			f.val = "-"
+		}
+		il.fields = append(il.fields, f)
+	}
+	if len(il.fields) == 0 {
+		return nil, false
+	}
+	il.suffix = line[start:]
+	var skel strings.Builder
+	for _, f := range il.fields {
+		skel.WriteString(f.pre)
+		skel.WriteByte(0)
+	}
+	skel.WriteString(il.suffix)
+	il.skel = skel.String()
+	return il, true
+}
