@@ -47,6 +47,9 @@ type Engine struct {
 	ready    map[*incident]Incident // evaluated, waiting for Drain
 	nextStat Stats
 	owned    bool // the evidence being added belongs to the engine
+
+	withLinks bool   // EmitLinks was called
+	links     []Link // evaluated, waiting for DrainLinks
 }
 
 // Stats counts what the engine saw; the report shows it.
@@ -72,7 +75,8 @@ type item struct {
 	inc    *incident // set for error lines linked to an incident's request
 }
 
-// reqRec is what an incident keeps of one 5xx, enough to link it late.
+// reqRec is what an incident keeps of one 5xx, enough to link it late and
+// to report its link.
 type reqRec struct {
 	t       time.Time
 	reqTime float64
@@ -81,10 +85,14 @@ type reqRec struct {
 	linked  bool
 	cid     int64
 	ckey    string
+	host    string // the proxy that logged it: serials are per nginx instance
 	server  string
 	err     *item
 	inc     *incident
 	first   *item // the access line, kept for the first requests only
+	fileID  string
+	offset  int64
+	queued  bool // in its incident's pending links
 }
 
 type incident struct {
@@ -107,6 +115,13 @@ type incident struct {
 	merged   *incident
 	version  int
 	lastSig  string
+	// With EmitLinks: the 5xx placed here (up to MaxRecords, the ones a
+	// merge or a late error line can still change), those whose link
+	// changed since it was last reported, and the incident id they were
+	// reported under ("" before the incident was one).
+	reqs     []*reqRec
+	pending  []*reqRec
+	linkedAs string
 }
 
 // maxTimeline bounds the per-second chart of one incident (6 hours).
@@ -259,6 +274,15 @@ func requestKey(client, request string) string {
 	return client + " " + request
 }
 
+// joinKey joins an access line and an error line without a connection
+// serial: same proxy host, client and request line.
+func joinKey(host, client, request string) string {
+	if client == "" || request == "" {
+		return ""
+	}
+	return host + "\x00" + client + " " + request
+}
+
 // requestLine rebuilds the request line nginx's error log quotes.
 func requestLine(ev *parser.Event) string {
 	if ev.Method == "" {
@@ -313,20 +337,23 @@ func (e *Engine) keyOf(upstream string) string {
 
 func (e *Engine) addRequest(in *Evidence) {
 	ev := &in.Event
+	it := e.newItem(in)
 	r := &reqRec{
 		t:       ev.Time,
 		reqTime: ev.RequestTime,
 		status:  ev.Status,
 		cls:     fieldClass(ev),
 		cid:     ev.CID,
-		ckey:    requestKey(ev.Client, requestLine(ev)),
+		ckey:    joinKey(it.origin.Host, ev.Client, requestLine(ev)),
+		host:    it.origin.Host,
 		server:  firstNonEmpty(ev.ServerName, ev.Host),
+		first:   it,
+		fileID:  it.origin.FileID,
+		offset:  it.origin.Offset,
 	}
-	it := e.newItem(in)
-	r.first = it
 	// The error line may already be here.
-	if errs := e.errs.take(r.cid, r.ckey, func(x *item) bool { return e.linkOK(x.ev.Time, r.t, r.reqTime) }); len(errs) > 0 {
-		e.link(r, errs[len(errs)-1])
+	if x, ok := e.errs.take(r.host, r.cid, r.ckey, r.t, true, func(x *item) bool { return e.linkOK(x.ev.Time, r.t, r.reqTime) }); ok {
+		e.link(r, x)
 	}
 	up := e.upstreamKey(ev.UpstreamAddr)
 	if r.err != nil {
@@ -341,12 +368,12 @@ func (e *Engine) addRequest(in *Evidence) {
 		// No upstream and no error line yet: wait a moment of event time
 		// for the error line (a DNS failure, a limit_req rejection).
 		e.unkeyed = append(e.unkeyed, r)
-		e.reqs.put(r.cid, r.ckey, r, r.t)
+		e.reqs.put(r.host, r.cid, r.ckey, r, r.t)
 		return
 	}
 	e.place(r, up)
 	if !r.linked && r.inc != nil {
-		e.reqs.put(r.cid, r.ckey, r, r.t)
+		e.reqs.put(r.host, r.cid, r.ckey, r, r.t)
 	}
 }
 
@@ -368,6 +395,7 @@ func (e *Engine) link(r *reqRec, x *item) {
 		}
 		inc.classes[r.cls]++
 		inc.addErrLine(x)
+		e.queueLink(inc, r)
 		e.touch(inc)
 	}
 }
@@ -457,9 +485,13 @@ func (e *Engine) place(r *reqRec, up string) {
 	if inc.recs < e.cfg.MaxRecords {
 		inc.recs++
 		r.inc = inc
+		if e.withLinks {
+			inc.reqs = append(inc.reqs, r)
+		}
 	} else {
 		r.inc = nil // counted, but too many to keep for late linking
 	}
+	e.queueLink(inc, r) // reported once even beyond MaxRecords
 	e.touch(inc)
 }
 
@@ -527,6 +559,14 @@ func (e *Engine) merge(a, b *incident) {
 		a.version = b.version
 	}
 	a.closed = a.closed && b.closed
+	// b's requests now belong to a; if a took b's id, all of a's links
+	// change too (linkedAs no longer matches).
+	a.pending = append(a.pending, b.pending...)
+	for _, r := range b.reqs {
+		e.queueLink(a, r)
+	}
+	a.reqs = append(a.reqs, b.reqs...)
+	b.reqs, b.pending = nil, nil
 	b.merged = a
 	b.dropped = true
 	delete(e.dirty, b)
@@ -547,15 +587,14 @@ func (e *Engine) addProxyError(in *Evidence) {
 		// take the place of the line that explains the 5xx.
 		return
 	}
-	r := e.reqs.take(ev.CID, requestKey(ev.Client, ev.Request), func(r *reqRec) bool { return e.linkOK(ev.Time, r.t, r.reqTime) })
-	if len(r) > 0 {
-		for _, x := range r[:len(r)-1] {
-			e.reqs.put(x.cid, x.ckey, x, x.t) // only one request per error line
-		}
-		e.link(r[len(r)-1], it)
+	host := it.origin.Host
+	key := joinKey(host, ev.Client, ev.Request)
+	// One request per error line.
+	if r, ok := e.reqs.take(host, ev.CID, key, ev.Time, false, func(r *reqRec) bool { return e.linkOK(ev.Time, r.t, r.reqTime) }); ok {
+		e.link(r, it)
 		return
 	}
-	e.errs.put(ev.CID, requestKey(ev.Client, ev.Request), it, ev.Time)
+	e.errs.put(host, ev.CID, key, it, ev.Time)
 	e.touchWindows(ev.Time, e.keyOf(ev.Upstream))
 }
 
@@ -630,6 +669,7 @@ func (e *Engine) sweep(final bool) {
 			// Drain has evaluated it.
 			if !final && inc.closed && !e.dirty[inc] && e.wm.After(inc.end.Add(closeAfter+e.cfg.Retention)) {
 				inc.dropped = true
+				inc.reqs, inc.pending = nil, nil // their links were reported
 				continue
 			}
 			if (!inc.closed || e.dirty[inc]) && inc.start.Add(-e.cfg.Before).Before(oldest) {
@@ -660,6 +700,54 @@ func (e *Engine) sweep(final bool) {
 	horizon := e.wm.Add(-e.cfg.Retention)
 	e.errs.expire(horizon)
 	e.reqs.expire(horizon)
+}
+
+// EmitLinks makes the engine report each 5xx's Link through DrainLinks
+// (the streaming path stores them in request_links). Call it before the
+// first Add. Off by default: explain has no use for them, and an engine
+// whose caller never drains its links would keep them.
+func (e *Engine) EmitLinks() { e.withLinks = true }
+
+// DrainLinks returns the links that changed since the last DrainLinks, in
+// the order they were evaluated. Call it after Drain: a link names an
+// incident that Drain returned by then (the same evaluation reports both),
+// so a store that writes the incidents first never holds a link to an
+// incident it lacks. With EmitOpen, the links of open incidents come too;
+// without it, only those of closed ones.
+func (e *Engine) DrainLinks() []Link {
+	out := e.links
+	e.links = nil
+	return out
+}
+
+// queueLink marks r's link as changed in inc (its root incident).
+func (e *Engine) queueLink(inc *incident, r *reqRec) {
+	if !e.withLinks || r.queued || inc.dropped {
+		return
+	}
+	r.queued = true
+	inc.pending = append(inc.pending, r)
+}
+
+// reportLinks queues for DrainLinks the links of inc that changed, under
+// incident id (every link when the id itself changed).
+func (e *Engine) reportLinks(inc *incident, id string, version int) {
+	if !e.withLinks {
+		return
+	}
+	if id != inc.linkedAs {
+		for _, r := range inc.reqs {
+			e.queueLink(inc, r)
+		}
+		inc.linkedAs = id
+	}
+	for _, r := range inc.pending {
+		r.queued = false
+		e.links = append(e.links, Link{Host: r.host, FileID: r.fileID, Offset: r.offset, Time: r.t, Class: r.cls,
+			Incident: id, Version: version})
+	}
+	clear(inc.pending)
+	inc.pending = inc.pending[:0]
 }
 
 // Drain returns the incidents that changed since the last Drain, each with
@@ -696,17 +784,20 @@ func (e *Engine) prepare(open bool) {
 		}
 		delete(e.dirty, inc)
 		if inc.requests < e.cfg.MinRequests {
+			if inc.closed {
+				// Noise, not an incident: its 5xx keep their class.
+				e.reportLinks(inc, "", 0)
+			}
 			continue
 		}
 		snap := e.evaluate(inc)
-		sig := snap.signature()
-		if sig == inc.lastSig {
-			continue
+		if sig := snap.signature(); sig != inc.lastSig {
+			inc.lastSig = sig
+			inc.version++
+			snap.Version = inc.version
+			e.ready[inc] = snap
 		}
-		inc.lastSig = sig
-		inc.version++
-		snap.Version = inc.version
-		e.ready[inc] = snap
+		e.reportLinks(inc, inc.id, inc.version)
 	}
 }
 

@@ -512,6 +512,8 @@ services:
 
 func TestEngine_MemoryBoundedByOpenIncidents(t *testing.T) {
 	e, _ := New(Config{})
+	e.EmitLinks()
+	links := 0
 	var ev Evidence
 	cid := int64(0)
 	for s := 0; s < 6*3600; s++ { // six hours, an incident every ten minutes
@@ -524,6 +526,7 @@ func TestEngine_MemoryBoundedByOpenIncidents(t *testing.T) {
 				e.Add(&pe)
 			}
 			ev = access(float64(s)+float64(k)*0.1, "127.0.0.1:4000", st, cid, parser.Absent)
+			ev.Origin.FileID, ev.Origin.Offset = "access", cid*100
 			e.Add(&ev)
 		}
 		if s%600 == 300 {
@@ -534,10 +537,25 @@ func TestEngine_MemoryBoundedByOpenIncidents(t *testing.T) {
 			if len(e.buf) > 400 || e.errs.len() > 400 || e.reqs.len() > 400 || len(e.keys["127.0.0.1:4000"]) > 3 {
 				t.Fatalf("at %ds: buf %d errs %d reqs %d incidents %d", s, len(e.buf), e.errs.len(), e.reqs.len(), len(e.keys["127.0.0.1:4000"]))
 			}
+			// Links held: by the incidents still kept, and reported ones
+			// until the next DrainLinks (every 15 minutes: two incidents).
+			held := len(e.links)
+			for _, inc := range e.keys["127.0.0.1:4000"] {
+				held += len(inc.reqs) + len(inc.pending)
+			}
+			if held > 3*25*2 {
+				t.Fatalf("at %ds: %d links held", s, held)
+			}
 		}
 		if s%900 == 0 {
 			e.Drain()
+			links += len(e.DrainLinks())
 		}
+	}
+	e.Flush()
+	e.Drain()
+	if links += len(e.DrainLinks()); links != 36*25 {
+		t.Errorf("%d links reported for 36 incidents of 25 5xx each", links)
 	}
 }
 

@@ -10,6 +10,33 @@ import (
 type Origin struct {
 	Path string // file path or stream name ("/var/log/nginx/error.log", "kmsg")
 	Host string // machine that wrote it, "" when unknown
+	// FileID and Offset identify the line (the shipper's file identity and
+	// the byte offset of the line in it, as in internal/record): a 5xx's
+	// Link names its request by them. Zero when unknown.
+	FileID string
+	Offset int64
+}
+
+// Link says where the engine placed one 5xx request: the error class it got
+// (from the error-log line joined to it, else from its access fields alone:
+// ClassAppError, ClassNoResponse, ClassUnlinked) and the incident it belongs
+// to. DrainLinks reports it when the request is placed and again whenever it
+// changes: a late error line gives it its class, a merge moves it to
+// another incident id, a burst becomes an incident.
+type Link struct {
+	// Host, FileID and Offset are the request's Origin: its line identity.
+	Host   string
+	FileID string
+	Offset int64
+	Time   time.Time // the request's time
+	Class  parser.Class
+	// Incident is the incident's id, "" when the 5xx belong to a burst
+	// smaller than MinRequests (noise, no incident).
+	Incident string
+	// Version is the incident's version this link was reported with (0
+	// without an incident). A link is not reported again when only the
+	// incident's version changes.
+	Version int
 }
 
 // Evidence is one input of the engine: a parsed event, where it came from and

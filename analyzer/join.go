@@ -7,32 +7,41 @@ import (
 
 // joinIndex holds one side of the access-line/error-line join until its
 // partner arrives or the entry expires: by nginx connection serial when the
-// formats carry it, else by client + request line.
+// formats carry it, else by client + request line, both on the same proxy
+// host (serials are per nginx instance, and two proxies serve the same
+// clients).
 type joinIndex[T comparable] struct {
-	byCID map[int64][]joinEntry[T]
+	byCID map[cidKey][]joinEntry[T]
 	byKey map[string][]joinEntry[T]
 	queue []joinEntry[T] // insertion order, for expiry
 	head  int
 }
 
+type cidKey struct {
+	host string
+	cid  int64
+}
+
 type joinEntry[T comparable] struct {
 	t   time.Time
-	cid int64
+	cid cidKey
 	key string
 	v   T
 }
 
 func newJoinIndex[T comparable]() joinIndex[T] {
-	return joinIndex[T]{byCID: map[int64][]joinEntry[T]{}, byKey: map[string][]joinEntry[T]{}}
+	return joinIndex[T]{byCID: map[cidKey][]joinEntry[T]{}, byKey: map[string][]joinEntry[T]{}}
 }
 
-func (j *joinIndex[T]) put(cid int64, key string, v T, t time.Time) {
+// put adds v, logged at t on host. key is joinKey's (it includes the
+// host), "" when the line has no client or request.
+func (j *joinIndex[T]) put(host string, cid int64, key string, v T, t time.Time) {
 	if cid <= 0 && key == "" {
 		return
 	}
-	en := joinEntry[T]{t: t, cid: cid, key: key, v: v}
+	en := joinEntry[T]{t: t, cid: cidKey{host, cid}, key: key, v: v}
 	if cid > 0 {
-		j.byCID[cid] = append(j.byCID[cid], en)
+		j.byCID[en.cid] = append(j.byCID[en.cid], en)
 	}
 	if key != "" {
 		j.byKey[key] = append(j.byKey[key], en)
@@ -40,52 +49,83 @@ func (j *joinIndex[T]) put(cid int64, key string, v T, t time.Time) {
 	j.queue = append(j.queue, en)
 }
 
-// take removes and returns the entries that match: every entry of the same
-// connection serial, else the first entry of the same client + request
-// (without a serial of its own: two different serials are two connections).
-func (j *joinIndex[T]) take(cid int64, key string, ok func(T) bool) []T {
-	var out []T
+// take removes the entry that belongs with a line logged at t and returns
+// it. On the same connection serial first: a kept-alive connection serves
+// many requests one after the other, so an entry that quotes another
+// request line is not a candidate, and of the others the closest in time
+// wins (the latest on a tie: nginx logs a request's final failure last).
+// Else the closest entry of the same client + request line without a serial
+// of its own (two different serials are two connections). With all, the
+// other candidates on the connection go too: they are the earlier failures
+// of the same request (each upstream server nginx tried).
+func (j *joinIndex[T]) take(host string, cid int64, key string, t time.Time, all bool, ok func(T) bool) (T, bool) {
+	var zero T
 	if cid > 0 {
-		var taken []joinEntry[T]
-		for _, en := range j.byCID[cid] {
-			if ok(en.v) {
-				taken = append(taken, en)
+		ck := cidKey{host, cid}
+		best, found := -1, 0
+		var bestD time.Duration
+		list := j.byCID[ck]
+		for i, en := range list {
+			if en.key != "" && key != "" && en.key != key || !ok(en.v) {
+				continue
+			}
+			found++
+			if d := en.t.Sub(t).Abs(); best < 0 || d <= bestD {
+				best, bestD = i, d
 			}
 		}
-		for _, en := range taken {
-			j.remove(en.cid, en.key, en.v)
-			out = append(out, en.v)
-		}
-		if len(out) > 0 {
-			return out
+		if best >= 0 {
+			v := list[best]
+			if all && found > 1 {
+				var others []joinEntry[T]
+				for i, en := range list {
+					if i != best && (en.key == "" || key == "" || en.key == key) && ok(en.v) {
+						others = append(others, en)
+					}
+				}
+				for _, en := range others {
+					j.remove(en)
+				}
+			}
+			j.remove(v)
+			return v.v, true
 		}
 	}
 	if key == "" {
-		return nil
+		return zero, false
 	}
-	for _, en := range j.byKey[key] {
-		if (cid <= 0 || en.cid <= 0) && ok(en.v) {
-			j.remove(en.cid, key, en.v)
-			return []T{en.v}
+	best := -1
+	var bestD time.Duration
+	list := j.byKey[key]
+	for i, en := range list {
+		if (cid <= 0 || en.cid.cid <= 0) && ok(en.v) {
+			if d := en.t.Sub(t).Abs(); best < 0 || d <= bestD {
+				best, bestD = i, d
+			}
 		}
 	}
-	return nil
+	if best < 0 {
+		return zero, false
+	}
+	en := list[best]
+	j.remove(en)
+	return en.v, true
 }
 
-func (j *joinIndex[T]) remove(cid int64, key string, v T) {
-	match := func(en joinEntry[T]) bool { return en.v == v }
-	if cid > 0 {
-		if l := slices.DeleteFunc(j.byCID[cid], match); len(l) == 0 {
-			delete(j.byCID, cid)
+func (j *joinIndex[T]) remove(en joinEntry[T]) {
+	match := func(x joinEntry[T]) bool { return x.v == en.v }
+	if en.cid.cid > 0 {
+		if l := slices.DeleteFunc(j.byCID[en.cid], match); len(l) == 0 {
+			delete(j.byCID, en.cid)
 		} else {
-			j.byCID[cid] = l
+			j.byCID[en.cid] = l
 		}
 	}
-	if key != "" {
-		if l := slices.DeleteFunc(j.byKey[key], match); len(l) == 0 {
-			delete(j.byKey, key)
+	if en.key != "" {
+		if l := slices.DeleteFunc(j.byKey[en.key], match); len(l) == 0 {
+			delete(j.byKey, en.key)
 		} else {
-			j.byKey[key] = l
+			j.byKey[en.key] = l
 		}
 	}
 }
@@ -94,8 +134,7 @@ func (j *joinIndex[T]) remove(cid int64, key string, v T) {
 // order; one that is out of order merely lives a little longer.
 func (j *joinIndex[T]) expire(before time.Time) {
 	for j.head < len(j.queue) && j.queue[j.head].t.Before(before) {
-		en := j.queue[j.head]
-		j.remove(en.cid, en.key, en.v)
+		j.remove(j.queue[j.head])
 		var zero joinEntry[T]
 		j.queue[j.head] = zero
 		j.head++
