@@ -55,3 +55,16 @@ pg_stop() {
   runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg/data" -m "${1:-fast}" -w stop >/dev/null
 }
 psql_do() { "$PGBIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -qAt "$@"; }
+
+# blind_memcg NAME MB: a fresh cgroup v1 memory cgroup /NAME limited to MB MiB (path in
+# BLIND_CG), removed on exit. Start what runs in it with
+#   bash -c "$BLIND_IN_MEMCG" "$BLIND_CG" CMD... &
+# so that $! is CMD's own pid (a shell function in the background would fork first).
+blind_memcg() {
+  BLIND_CG=/sys/fs/cgroup/memory/$1
+  [ -d "$BLIND_CG" ] && rmdir "$BLIND_CG" 2>/dev/null || true
+  mkdir -p "$BLIND_CG"
+  echo $(($2 << 20)) >"$BLIND_CG/memory.limit_in_bytes"
+  on_exit "sleep 0.5; rmdir $BLIND_CG"
+}
+BLIND_IN_MEMCG='echo $$ >"$0/cgroup.procs"; exec "$@"'
