@@ -126,6 +126,7 @@ const (
 	opTimes                     // $upstream_*_time
 	opTimeLocal                 // $time_local: fixed width, cached second
 	opQuoted                    // a long value ending at a literal that starts with '"'
+	opShortStr                  // a short string value (an address, an id): SWAR search for the literal
 )
 
 type accessStep struct {
@@ -147,6 +148,14 @@ type accessStep struct {
 	// litFirst: the literal cannot start a list separator (", ", " : "),
 	// so a list reader may look for it first.
 	litFirst bool
+	// dash: nginx's "-" (absent) needs no work for this variable, so "-"
+	// followed by the literal is skipped before anything else. Not for
+	// $status (an error) or the upstream lists (a placeholder item), nor
+	// when the literal starts with '-' (the generic search would end the
+	// value before the dash).
+	dash bool
+	// str: a short string value, read by opShortStr.
+	str bool
 	// addrStop marks the bytes that end an $upstream_addr item (opAddrs):
 	// one load per byte instead of four compares.
 	addrStop *[256]bool
@@ -277,6 +286,8 @@ func CompileAccessFormat(format string) (*AccessFormat, error) {
 		st.num = st.scan == scanToLiteral && (st.v == avStatus || st.v == avBodyBytes || st.v == avConnection)
 		st.fast = (st.scan == scanToLiteral || st.scan == scanList) && (isAccessList(st.v) || st.v == avRequestTime)
 		st.litFirst = len(st.lit) > 0 && st.lit[0] != ' ' && st.lit[0] != ','
+		st.dash = st.scan == scanToLiteral && st.lit[0] != '-' && st.v != avStatus && !isAccessList(st.v)
+		st.str = st.scan == scanToLiteral && st.short && st.lit[0] != 0 && accessStringVar(st.v)
 		if st.v == avUpstreamAddr && len(st.lit) > 0 {
 			st.addrStop = new([256]bool)
 			for _, c := range []byte{' ', ',', '\\', st.lit[0]} {
@@ -303,6 +314,8 @@ func (st *accessStep) setOp(esc accessEscape) {
 		st.op = opStatuses
 	case st.fast && isAccessList(st.v):
 		st.op = opTimes
+	case st.str:
+		st.op = opShortStr
 	case st.scan == scanToLiteral && st.v == avTimeLocal:
 		st.op = opTimeLocal
 	case st.scan == scanToLiteral && !st.short && st.lit[0] == '"' && esc != escapeJSON:
@@ -380,6 +393,17 @@ func accessConfigForm(s string) (string, bool) {
 
 func isVarNameByte(c byte) bool {
 	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// accessStringVar: the variable is kept as a string (or not kept at all),
+// with no conversion that could fail.
+func accessStringVar(v accessVar) bool {
+	switch v {
+	case avUnknown, avRemoteAddr, avMethod, avRequestURI, avProtocol, avReferer, avUserAgent,
+		avRequestID, avServerName, avHost, avHTTPHost, avHostname:
+		return true
+	}
+	return false
 }
 
 func isAccessList(v accessVar) bool {
@@ -551,20 +575,16 @@ func (f *AccessFormat) parseSteps(line []byte, loc *time.Location, ev *Event) er
 	}
 	for i := range f.steps {
 		st := &f.steps[i]
+		if st.dash && pos < len(line) && line[pos] == '-' && st.litAt(line, pos+1) {
+			pos += 1 + len(st.lit)
+			continue
+		}
 		// The one-pass readers first (one switch on what compile chose);
 		// a value they do not take ("-", junk) goes on to the generic
 		// search-then-convert path below, which also words the error.
 		switch st.op {
 		case opNum:
-			i, n := pos, int64(0)
-			for i < len(line) && i-pos < 18 {
-				c := line[i] - '0'
-				if c > 9 {
-					break
-				}
-				n = n*10 + int64(c)
-				i++
-			}
+			n, i := accessScanUint(line, pos)
 			if i > pos && st.litAt(line, i) {
 				switch st.v {
 				case avStatus:
@@ -603,6 +623,27 @@ func (f *AccessFormat) parseSteps(line []byte, loc *time.Location, ev *Event) er
 				pos = next
 				continue
 			}
+		case opShortStr:
+			if esc != escapeNone {
+				break // the generic path unescapes
+			}
+			end := -1
+			for from := pos; ; {
+				k := accessSWARIndex(line, from, st.lit[0])
+				if k < 0 || st.litAt(line, k) {
+					end = k
+					break
+				}
+				from = k + 1
+			}
+			if end < 0 {
+				break // the generic path words the error
+			}
+			if err := f.assign(st.v, line[pos:end], escapeNone, loc, ev); err != nil {
+				return fmt.Errorf("%s: %w", st.name, err)
+			}
+			pos = end + len(st.lit)
+			continue
 		case opTimeLocal:
 			// It contains a space: it is 26 bytes wide.
 			if end := pos + 26; end <= len(line) && st.litAt(line, end) {

@@ -90,6 +90,7 @@ func FuzzAccessFormat(f *testing.F) {
 func accessWithoutFastPaths(f *AccessFormat) *AccessFormat {
 	for i := range f.steps {
 		f.steps[i].num, f.steps[i].fast = false, false
+		f.steps[i].dash, f.steps[i].str = false, false
 		f.steps[i].setOp(f.escape)
 	}
 	return f

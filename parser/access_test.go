@@ -737,3 +737,48 @@ func TestCompileAccessFormat_ConfigForm(t *testing.T) {
 		t.Error("unclosed quote accepted")
 	}
 }
+
+// The SWAR helpers agree with byte loops on words mixing digits with every
+// other byte value, the neighbours of '0' and '9' included.
+func TestAccessSWAR(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	alphabet := []byte("0123456789/:;.-, \"\x00\xff\xfa\xf9\x2f\x3a\x39\x30")
+	for i := 0; i < 200000; i++ {
+		var b [8]byte
+		for k := range b {
+			if r.Intn(3) > 0 {
+				b[k] = '0' + byte(r.Intn(10))
+			} else if r.Intn(2) == 0 {
+				b[k] = alphabet[r.Intn(len(alphabet))]
+			} else {
+				b[k] = byte(r.Intn(256))
+			}
+		}
+		x := accessLoad8(b[:], 0)
+		n := 0
+		for n < 8 && b[n] >= '0' && b[n] <= '9' {
+			n++
+		}
+		if got := accessDigitRun(x); got != n {
+			t.Fatalf("accessDigitRun(%q) = %d, want %d", b, got, n)
+		}
+		if n == 0 {
+			continue
+		}
+		want, _ := strconv.ParseUint(string(b[:n]), 10, 64)
+		if got := accessSWARUint(x, n); got != want {
+			t.Fatalf("accessSWARUint(%q, %d) = %d, want %d", b, n, got, want)
+		}
+		c := alphabet[r.Intn(len(alphabet))]
+		if got, want := accessSWARIndex(b[:], 0, c), bytes.IndexByte(b[:], c); got != want && !(want < 0 && got == len(b)) {
+			t.Fatalf("accessSWARIndex(%q, %q) = %d, want %d", b, c, got, want)
+		}
+	}
+	// Past the end of the line the load is zero-padded.
+	if x := accessLoad8([]byte("12"), 0); accessDigitRun(x) != 2 || accessSWARUint(x, 2) != 12 {
+		t.Fatalf("short load: %x", x)
+	}
+	if x := accessLoad8([]byte("12"), 5); x != 0 {
+		t.Fatalf("load past the end: %x", x)
+	}
+}
