@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Inferring an nginx log_format from the lines it wrote.
@@ -214,6 +215,8 @@ func inferTokenize(line string) *inferLine {
 			i += n
 		}
 		switch {
+		case i >= len(line):
+			f.pre = line[start:]
 		case line[i] == '"':
 			end := inferQuoteEnd(line, i+1, isSep)
 			f.pre = line[start : i+1]
@@ -425,9 +428,11 @@ func inferLooksTimeLocal(s string) bool {
 
 // Shapes of single values.
 
+// inferIsSeconds: nginx writes every time in seconds with exactly three
+// decimals; other decimals ($gzip_ratio's "49.95") are something else.
 func inferIsSeconds(s string) bool {
-	dot := strings.IndexByte(s, '.')
-	return dot > 0 && dot < len(s)-1 && len(s)-dot-1 <= 6 && inferDigits(s[:dot]) && inferDigits(s[dot+1:])
+	dot := len(s) - 4
+	return dot > 0 && s[dot] == '.' && inferDigits(s[:dot]) && inferDigits(s[dot+1:])
 }
 
 func inferIsStatus(s string) bool {
@@ -488,7 +493,7 @@ func inferIsISO(s string) bool {
 	if len(s) < 19 || s[4] != '-' || s[10] != 'T' {
 		return false
 	}
-	_, ok := accessTimeISO([]byte(s), nil)
+	_, ok := accessTimeISO([]byte(s), time.UTC)
 	return ok
 }
 
@@ -574,7 +579,13 @@ func (c *inferCol) shape() {
 		}
 		items := inferItems(v)
 		if len(items) > 1 {
-			c.list++
+			listy := true
+			for _, it := range items {
+				listy = listy && inferListItem(it)
+			}
+			if listy {
+				c.list++
+			}
 		}
 		addr, st, sec, real := true, true, true, false
 		for _, it := range items {
@@ -713,6 +724,57 @@ func inferKeyVar(key string) string {
 	case "forwardedfor", "forwarded_for", "x_forwarded_for", "xff":
 		return "$http_x_forwarded_for"
 	}
+	return inferKeyWords(key)
+}
+
+// inferKeyWords reads a longer key by the words in it ("res_body_bytes",
+// "upstream_taken_time", "request_duration_seconds").
+func inferKeyWords(key string) string {
+	has := func(w ...string) bool {
+		for _, x := range w {
+			if strings.Contains(key, x) {
+				return true
+			}
+		}
+		return false
+	}
+	up := has("upstream", "ups_", "backend")
+	switch {
+	case has("cache"):
+		// $upstream_cache_status (HIT, MISS) is no upstream status.
+	case has("status", "code"):
+		if up {
+			return "$upstream_status"
+		}
+		return "$status"
+	case has("addr", "server") && up:
+		return "$upstream_addr"
+	case has("time", "taken", "duration", "latency"):
+		switch {
+		case up && has("connect"):
+			return "$upstream_connect_time"
+		case up && has("header"):
+			return "$upstream_header_time"
+		case up:
+			return "$upstream_response_time"
+		case has("req"):
+			return "$request_time"
+		}
+	case has("req", "request"):
+		// request_length and the like: not the body size.
+	case has("body") && has("bytes", "size"):
+		return "$body_bytes_sent"
+	case has("bytes", "size"):
+		return "$bytes_sent"
+	case has("agent"):
+		return "$http_user_agent"
+	case has("refer"):
+		return "$http_referer"
+	case has("forwarded"):
+		return "$http_x_forwarded_for"
+	case has("method"):
+		return "$request_method"
+	}
 	return ""
 }
 
@@ -733,6 +795,9 @@ func inferAssign(cols []inferCol) error {
 			continue
 		}
 		v := inferKeyVar(c.first.key)
+		if v != "" && c.dash == c.n && inferKeyWords(c.first.key) == v {
+			v = "" // a name guessed from words, and no value to confirm it
+		}
 		if v == "time" {
 			v = inferTimeVar(c)
 		}
@@ -796,6 +861,11 @@ func inferAssign(cols []inferCol) error {
 		}
 		if c.isRequest() && free("$request") {
 			give(c, "$request")
+			if inferSplitRequest(c) {
+				// GitLab's "$request_method $uri $server_protocol": a
+				// request nginx could not read is "-  -", not the line.
+				c.name = "$request_method $request_uri $server_protocol"
+			}
 			reqAt = i
 			break
 		}
@@ -855,17 +925,13 @@ func inferAssign(cols []inferCol) error {
 			addrAt = i
 		}
 	}
-	if addrAt < 0 {
-		for pass := 0; pass < 2 && addrAt < 0; pass++ {
-			for i := range cols {
-				c := &cols[i]
-				if c.name != "" || c.first.brack || !c.isAddrs() || pass == 0 && i < statusAt {
-					continue
-				}
-				give(c, "$upstream_addr")
-				addrAt = i
-				break
-			}
+	// Only after the status: an address before it is the server's own
+	// ("$host:$server_port", a quoted $http_host).
+	for i := statusAt + 1; i < len(cols) && addrAt < 0; i++ {
+		c := &cols[i]
+		if c.name == "" && !c.first.brack && c.isAddrs() {
+			give(c, "$upstream_addr")
+			addrAt = i
 		}
 	}
 	aligned := func(c *inferCol) bool {
@@ -1371,4 +1437,13 @@ func inferJSONTokenize(line string) (*inferLine, bool) {
 	skel.WriteString(il.suffix)
 	il.skel = skel.String()
 	return il, true
+}
+
+func inferSplitRequest(c *inferCol) bool {
+	for _, v := range c.vals {
+		if strings.HasPrefix(v, "- ") && strings.HasSuffix(v, " -") && strings.Count(v, " ") == 2 {
+			return true
+		}
+	}
+	return false
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 )
@@ -185,4 +184,34 @@ func BenchmarkInferAccessFormat(b *testing.B) {
 	}
 }
 
-var _ = reflect.DeepEqual
+// TestInferAccessFormat_Wild: formats seen in the wild, logged by a real
+// nginx (scripts/reallogs/access-formats/run.sh; SOURCES.tsv says where
+// each comes from).
+func TestInferAccessFormat_Wild(t *testing.T) {
+	runInferCases(t, loadInferCases(t, "testdata/access-formats"))
+}
+
+// FuzzInferAccessFormat: any input either fails or gives a format that
+// compiles and parses at least one of its lines.
+func FuzzInferAccessFormat(f *testing.F) {
+	for _, dir := range []string{"testdata/nginx_access", "testdata/access-formats"} {
+		for _, c := range loadInferCases(f, dir) {
+			n := min(len(c.lines), 4)
+			f.Add(string(bytes.Join(c.lines[:n], []byte("\n"))))
+		}
+	}
+	f.Add("a=1 b=\"2\"\n[x] 200 -\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		lines := bytes.Split([]byte(in), []byte("\n"))
+		format, n, err := InferAccessFormat(lines)
+		if err != nil {
+			return
+		}
+		if _, err := CompileAccessFormat(format); err != nil {
+			t.Fatalf("inferred %q does not compile: %v", format, err)
+		}
+		if n < 1 {
+			t.Fatalf("inferred %q parsing %d lines without an error", format, n)
+		}
+	})
+}
