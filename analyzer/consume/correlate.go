@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -146,9 +147,6 @@ type Correlator struct {
 	// evidence stays uncommitted, so a correlator taking over after a crash
 	// re-reads all of it and rebuilds the same incident.
 	open map[string]time.Time
-	// links tells which error class and incident each 5xx got, for
-	// request_links (when the store writes them).
-	links *linker
 }
 
 // LinkWriter stores request links; *clickhouse.Store is one.
@@ -204,8 +202,13 @@ func NewCorrelator(f Fetcher, w IncidentWriter, cfg Config, engCfg analyzer.Conf
 	if engCfg.Lateness == 0 {
 		engCfg.Lateness = d.Lateness
 	}
+	if _, ok := w.(LinkWriter); ok {
+		// The engine reports which class and incident each 5xx got, for
+		// request_links.
+		eng.EmitLinks()
+	}
 	return &Correlator{fetch: f, store: w, eng: eng, cfg: cfg, engCfg: engCfg, log: log, seen: map[string]time.Time{},
-		notify: NewNotifier(cfg.Webhooks, log), open: map[string]time.Time{}, links: newLinker()}, nil
+		notify: NewNotifier(cfg.Webhooks, log), open: map[string]time.Time{}}, nil
 }
 
 // flushEvery bounds the delay between evidence and its incident row.
@@ -236,18 +239,7 @@ func (c *Correlator) Run(ctx context.Context) error {
 			c.fifo = append(c.fifo, fifoItem{time.Time{}, m})
 			continue
 		}
-		id := rec.FileID + "@" + fmt.Sprint(rec.Offset)
-		if _, dup := c.seen[id]; !dup {
-			c.seen[id] = rec.Event.Time
-			c.Events.Add(1)
-			if rec.Event.Time.After(c.maxEvent) {
-				c.maxEvent = rec.Event.Time
-			}
-			c.lastEvidence = time.Now()
-			c.eng.AddOwned(&analyzer.Evidence{Event: rec.Event,
-				Origin: analyzer.Origin{Path: rec.Path, Host: rec.Host}, Line: rec.Line})
-			c.links.add(&rec)
-		}
+		c.add(&rec)
 		c.fifo = append(c.fifo, fifoItem{rec.Event.Time, m})
 		// Under steady load the fetch never idles: flushing by count alone
 		// wrote incidents in waves of tens of seconds. A second bounds how
@@ -259,6 +251,23 @@ func (c *Correlator) Run(ctx context.Context) error {
 			lastFlush = time.Now()
 		}
 	}
+}
+
+// add gives the engine a piece of evidence it has not seen (a re-delivered
+// line is skipped by its identity).
+func (c *Correlator) add(rec *EvidenceRecord) {
+	id := rec.FileID + "@" + strconv.FormatInt(rec.Offset, 10)
+	if _, dup := c.seen[id]; dup {
+		return
+	}
+	c.seen[id] = rec.Event.Time
+	c.Events.Add(1)
+	if rec.Event.Time.After(c.maxEvent) {
+		c.maxEvent = rec.Event.Time
+	}
+	c.lastEvidence = time.Now()
+	c.eng.AddOwned(&analyzer.Evidence{Event: rec.Event, Line: rec.Line,
+		Origin: analyzer.Origin{Path: rec.Path, Host: rec.Host, FileID: rec.FileID, Offset: rec.Offset}})
 }
 
 // flush writes what the engine has to say, then commits the evidence it no
@@ -287,26 +296,6 @@ func (c *Correlator) flush(ctx context.Context) error {
 			}
 			backoff = min(backoff*2, c.cfg.Retry.Max.D())
 		}
-		if lw, ok := c.store.(LinkWriter); ok {
-			// After the incidents: a link never names an incident that is
-			// not stored. A failure here is retried like the incidents'.
-			links := c.links.revise(incs, uint64(now.UnixNano()))
-			backoff := c.cfg.Retry.Initial.D()
-			for len(links) > 0 {
-				err := lw.WriteRequestLinks(ctx, links, now)
-				if err == nil {
-					break
-				}
-				if clickhouse.IsPermanent(err) || ctx.Err() != nil {
-					return fmt.Errorf("write request links: %w", err)
-				}
-				c.log.Warn("clickhouse: writing request links failed; retrying", "err", err)
-				if !sleep(ctx, jitter(backoff)) {
-					return nil
-				}
-				backoff = min(backoff*2, c.cfg.Retry.Max.D())
-			}
-		}
 		c.Written.Add(uint64(len(incs)))
 		for _, in := range incs {
 			if in.Open {
@@ -320,6 +309,29 @@ func (c *Correlator) flush(ctx context.Context) error {
 		for _, in := range incs {
 			c.log.Info("incident written", "id", in.ID, "cause", in.Cause, "upstream", in.Upstream, "open", in.Open,
 				"requests", in.Requests, "start", in.Start, "end", in.End)
+		}
+	}
+	if lw, ok := c.store.(LinkWriter); ok {
+		// After the incidents: a link never names an incident that is not
+		// stored (the engine evaluated both together). Links of 5xx in no
+		// incident come without one. A failure is retried like the
+		// incidents'.
+		now := time.Now()
+		links := requestLinks(c.eng.DrainLinks(), uint64(now.UnixNano()))
+		backoff := c.cfg.Retry.Initial.D()
+		for len(links) > 0 {
+			err := lw.WriteRequestLinks(ctx, links, now)
+			if err == nil {
+				break
+			}
+			if clickhouse.IsPermanent(err) || ctx.Err() != nil {
+				return fmt.Errorf("write request links: %w", err)
+			}
+			c.log.Warn("clickhouse: writing request links failed; retrying", "err", err)
+			if !sleep(ctx, jitter(backoff)) {
+				return nil
+			}
+			backoff = min(backoff*2, c.cfg.Retry.Max.D())
 		}
 	}
 	horizon := c.eng.Watermark().Add(-c.engCfg.Retention)
@@ -355,6 +367,5 @@ func (c *Correlator) flush(ctx context.Context) error {
 			delete(c.seen, id)
 		}
 	}
-	c.links.forget(horizon)
 	return nil
 }

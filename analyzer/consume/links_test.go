@@ -1,54 +1,143 @@
 package consume
 
 import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/culprit-dev/culprit/analyzer"
+	"github.com/culprit-dev/culprit/analyzer/clickhouse"
 	"github.com/culprit-dev/culprit/parser"
 )
 
-// The link of each 5xx: the error line of its own request on a kept-alive
-// connection (not a notice, not the previous request's), one written after
-// the request was first seen, and the incident whose window holds it.
-func TestLinker(t *testing.T) {
+// linkStore records what the correlator writes.
+type linkStore struct {
+	incs  []analyzer.Incident
+	links []clickhouse.RequestLink
+}
+
+func (s *linkStore) WriteIncidents(_ context.Context, incs []analyzer.Incident, _ time.Time) error {
+	s.incs = append(s.incs, incs...)
+	return nil
+}
+
+func (s *linkStore) WriteRequestLinks(_ context.Context, links []clickhouse.RequestLink, _ time.Time) error {
+	s.links = append(s.links, links...)
+	return nil
+}
+
+// take returns what was written since the last take, links as
+// "offset class/incident" sorted.
+func (s *linkStore) take() (incs []analyzer.Incident, links []string) {
+	incs, s.incs = s.incs, nil
+	for _, l := range s.links {
+		links = append(links, fmt.Sprintf("%d %s/%s", l.Offset, l.Class, l.IncidentID))
+	}
+	s.links = nil
+	sort.Strings(links)
+	return incs, links
+}
+
+// The correlator stores the links the engine reports: each 5xx's error
+// class (on a kept-alive connection its own request's line, not a notice,
+// not the previous request's) and incident, revised when a late error line
+// comes, not rewritten when nothing changed, and a lone 5xx's class without
+// an incident.
+func TestCorrelator_RequestLinks(t *testing.T) {
+	store := &linkStore{}
+	c, err := NewCorrelator(nil, store, DefaultConfig(), analyzer.Config{}, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
 	t0 := time.Date(2026, 11, 25, 17, 11, 45, 0, time.UTC)
-	l := newLinker()
 	req := func(off int64, at time.Duration, cid int64, uri string) {
-		l.add(&EvidenceRecord{Host: "proxy-1", FileID: "a", Offset: off, Event: parser.Event{Kind: parser.KindRequest,
+		c.add(&EvidenceRecord{Host: "proxy-1", FileID: "a", Offset: off, Event: parser.Event{Kind: parser.KindRequest,
 			Time: t0.Add(at), Status: 502, CID: cid, Client: "10.0.0.5", Method: "GET", URI: uri, Protocol: "HTTP/1.1",
-			RequestTime: 0.01, UpstreamAddr: []string{"127.0.0.1:18411"}}})
+			RequestTime: 0.01, UpstreamAddr: []string{"127.0.0.1:18411"}, UpstreamStatus: []int{502},
+			UpstreamHeaderTime: []float64{parser.Absent}}})
 	}
 	errLine := func(off int64, at time.Duration, cid int64, class parser.Class, request string) {
-		l.add(&EvidenceRecord{Host: "proxy-1", FileID: "e", Offset: off, Event: parser.Event{Kind: parser.KindProxyError,
+		c.add(&EvidenceRecord{Host: "proxy-1", FileID: "e", Offset: off, Event: parser.Event{Kind: parser.KindProxyError,
 			Time: t0.Add(at), CID: cid, Class: class, Client: "10.0.0.5", Request: request, Upstream: "http://127.0.0.1:18411/x"}})
 	}
 	errLine(1, 0, 7, parser.ClassUpstreamRefused, "GET /a HTTP/1.1")
 	req(1, 0, 7, "/a")
 	errLine(2, time.Second, 7, parser.ClassClientClosed, "") // keep-alive notice on the same connection
 	req(2, 2*time.Second, 7, "/b")                           // same connection, its error line comes late
-	req(3, 30*time.Minute, 9, "/c")                          // no incident holds it
-	inc := []analyzer.Incident{{ID: "i1", Upstream: "127.0.0.1:18411", Start: t0, End: t0.Add(2 * time.Second), Requests: 2}}
-	links := l.revise(inc, 1)
-	got := map[int64]string{}
-	for _, k := range links {
-		got[k.Offset] = k.Class + "/" + k.IncidentID
+	errLine(3, 2*time.Second, 8, parser.ClassUpstreamRefused, "GET /c HTTP/1.1")
+	req(3, 2*time.Second, 8, "/c")
+	req(4, 3*time.Second, 9, "/d") // no error line at all
+	if err := c.flush(ctx); err != nil {
+		t.Fatal(err)
 	}
+	incs, links := store.take()
+	if len(incs) != 1 || !incs[0].Open {
+		t.Fatalf("incidents written: %+v", incs)
+	}
+	id := incs[0].ID
 	// /b's own error line is not there yet, and /a's quotes another
 	// request: /b is in the incident without a class for now.
-	if got[1] != "upstream_refused/i1" || got[2] != "/i1" || len(got) != 2 {
-		t.Errorf("first links %v", got)
+	want := []string{"1 upstream_refused/" + id, "2 /" + id, "3 upstream_refused/" + id, "4 /" + id}
+	if strings.Join(links, ",") != strings.Join(want, ",") {
+		t.Errorf("first links %v, want %v", links, want)
 	}
-	errLine(3, 2*time.Second, 7, parser.ClassUpstreamReset, "GET /b HTTP/1.1")
-	links = l.revise(inc, 2)
-	if len(links) != 1 || links[0].Offset != 2 || links[0].Class != "upstream_reset" || links[0].Version != 2 {
-		t.Errorf("after the late error line: %+v, want only /b revised to upstream_reset", links)
+	errLine(4, 2*time.Second, 7, parser.ClassUpstreamReset, "GET /b HTTP/1.1")
+	if err := c.flush(ctx); err != nil {
+		t.Fatal(err)
 	}
-	if links = l.revise(inc, 3); len(links) != 0 {
-		t.Errorf("nothing changed, yet %d links rewritten", len(links))
+	if _, links = store.take(); strings.Join(links, ",") != "2 upstream_reset/"+id {
+		t.Errorf("after the late error line: %v, want only /b revised to upstream_reset", links)
 	}
-	l.forget(t0.Add(time.Hour))
-	if len(l.reqs) != 0 || len(l.byCID) != 0 || len(l.byReq) != 0 || len(l.incs) != 0 {
-		t.Errorf("forget kept %d requests, %d/%d error keys, %d incidents", len(l.reqs), len(l.byCID), len(l.byReq), len(l.incs))
+	// A lone 5xx half an hour later, explained by its error line: no
+	// incident, but its class is stored. Then the input ends: the incident
+	// closes, no link changes.
+	errLine(5, 30*time.Minute, 10, parser.ClassUpstreamRefused, "GET /e HTTP/1.1")
+	req(5, 30*time.Minute, 10, "/e")
+	req(6, 30*time.Minute, 11, "/f") // and one without: nothing to store
+	c.eng.Flush()
+	if err := c.flush(ctx); err != nil {
+		t.Fatal(err)
 	}
+	incs, links = store.take()
+	if len(incs) != 1 || incs[0].ID != id || incs[0].Open {
+		t.Errorf("closing: incidents %+v", incs)
+	}
+	if strings.Join(links, ",") != "5 upstream_refused/" {
+		t.Errorf("at the end: links %v, want only the lone 5xx's class", links)
+	}
+	if err := c.flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if incs, links = store.take(); len(incs)+len(links) != 0 {
+		t.Errorf("nothing changed, yet %d incidents and links %v written", len(incs), links)
+	}
+}
+
+// A store that does not keep links costs the engine nothing.
+func TestCorrelator_NoLinkWriterNoLinks(t *testing.T) {
+	c, err := NewCorrelator(nil, incidentsOnly{}, DefaultConfig(), analyzer.Config{}, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := int64(0); i < 5; i++ {
+		c.add(&EvidenceRecord{Host: "p", FileID: "a", Offset: i, Event: parser.Event{Kind: parser.KindRequest,
+			Time: time.Unix(1e9+i, 0), Status: 502, UpstreamAddr: []string{"127.0.0.1:1"}}})
+	}
+	c.eng.Flush()
+	if err := c.flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if l := c.eng.DrainLinks(); len(l) != 0 {
+		t.Errorf("%d links kept for a store without request_links", len(l))
+	}
+}
+
+type incidentsOnly struct{}
+
+func (incidentsOnly) WriteIncidents(context.Context, []analyzer.Incident, time.Time) error {
+	return nil
 }
