@@ -1,8 +1,11 @@
 package clickhouse
 
 import (
+	"math"
 	"strings"
 	"time"
+
+	"github.com/ClickHouse/ch-go/proto"
 
 	"github.com/culprit-dev/culprit/parser"
 )
@@ -20,159 +23,126 @@ type Origin struct {
 	Truncated bool
 }
 
-// Batch accumulates rows column by column for one insert per table: the
-// driver's columnar Append is several times cheaper than row-wise Append.
-// Strings are kept as given (they may alias the record's value, which the
-// caller must not reuse until the batch is written); slices are copied.
+// Batch accumulates rows column by column, in ClickHouse's native format,
+// for one insert per table. Values are copied into byte buffers that hold
+// no pointers: the record a row came from can be freed as soon as it is
+// added, and the garbage collector never scans a batch. (Rows appended
+// through the driver's generic Append cost reflection and an allocation
+// per value, most of the analyzer's CPU at 100 k lines/s.)
 type Batch struct {
 	req  requestCols
 	perr proxyErrorCols
 	up   upstreamCols
 	unp  unparsedCols
+	// enc is the Store's scratch buffer for encoding this batch.
+	enc proto.Buffer
 }
 
 // Len is the number of rows in all tables.
 func (b *Batch) Len() int {
-	return len(b.req.time) + len(b.perr.time) + len(b.up.time) + len(b.unp.time)
+	return b.req.time.Rows() + b.perr.time.Rows() + b.up.time.Rows() + b.unp.time.Rows()
 }
 
-// Reset empties b, keeping its capacity: the consumer reuses a few batches
-// rather than growing new columns for every insert. The old rows' strings
-// stay referenced until overwritten, which bounds them to one batch.
+// Reset empties b, keeping its buffers' capacity: the consumer reuses a few
+// batches rather than growing new columns for every insert.
 func (b *Batch) Reset() {
-	b.req.reset()
-	b.perr.reset()
-	b.up.reset()
-	b.unp.reset()
+	for _, cols := range [][]col{b.req.cols(), b.perr.cols(), b.up.cols(), b.unp.cols()} {
+		for _, c := range cols {
+			c.data.Reset()
+		}
+	}
 }
 
 // Add appends ev, read from the line at o, to the table of its kind.
 func (b *Batch) Add(ev *parser.Event, o *Origin) {
-	t := ev.Time
-	if t.IsZero() {
-		// The line carried no time the parser could read: the shipper's
-		// read time is the best place in time we have.
-		t = o.ReadTime
-	}
-	t = t.UTC()
-	sec, ms := t.Truncate(time.Second), uint16(t.Nanosecond()/int(time.Millisecond))
-	host := ev.Hostname
-	if host == "" {
-		host = o.Host
-	}
 	switch ev.Kind {
 	case parser.KindRequest:
 		c := &b.req
-		c.time = append(c.time, sec)
-		c.timeMS = append(c.timeMS, ms)
-		c.service = append(c.service, o.Service)
-		c.hostname = append(c.hostname, host)
-		c.source = append(c.source, string(ev.Source))
-		c.serverName = append(c.serverName, ev.ServerName)
+		if c.upstreamAddr.Data == nil {
+			c.init()
+		}
+		c.head.add(ev, o)
+		c.serverName.Append(ev.ServerName)
 		upstream := ""
 		if n := len(ev.UpstreamAddr); n > 0 {
 			// The last server tried is the one whose answer (or failure)
 			// became the response status.
 			upstream = ev.UpstreamAddr[n-1]
 		}
-		c.upstream = append(c.upstream, upstream)
-		c.status = append(c.status, clampU16(ev.Status))
-		c.client = append(c.client, ev.Client)
-		c.method = append(c.method, ev.Method)
-		c.uri = append(c.uri, ev.URI)
-		c.protocol = append(c.protocol, ev.Protocol)
-		c.bodyBytes = append(c.bodyBytes, ev.BodyBytes)
-		c.referer = append(c.referer, ev.Referer)
-		c.userAgent = append(c.userAgent, ev.UserAgent)
-		c.requestTime = append(c.requestTime, ev.RequestTime)
-		c.upstreamAddr = appendReuse(c.upstreamAddr, ev.UpstreamAddr)
-		c.upstreamStatus = appendReuse(c.upstreamStatus, nil)
-		st := &c.upstreamStatus[len(c.upstreamStatus)-1]
+		c.upstream.Append(upstream)
+		c.status.Append(clampU16(ev.Status))
+		c.client.Append(ev.Client)
+		c.method.Append(ev.Method)
+		c.uri.Append(ev.URI)
+		c.protocol.Append(ev.Protocol)
+		c.bodyBytes.Append(ev.BodyBytes)
+		c.referer.Append(ev.Referer)
+		c.userAgent.Append(ev.UserAgent)
+		c.requestTime.Append(ev.RequestTime)
+		c.upstreamAddr.Append(ev.UpstreamAddr)
 		for _, s := range ev.UpstreamStatus {
-			*st = append(*st, clampU16(s))
+			c.upstreamStatus.Data.Append(clampU16(s))
 		}
-		c.connectTime = appendReuse(c.connectTime, ev.UpstreamConnectTime)
-		c.headerTime = appendReuse(c.headerTime, ev.UpstreamHeaderTime)
-		c.responseTime = appendReuse(c.responseTime, ev.UpstreamResponseTime)
-		c.requestID = append(c.requestID, ev.RequestID)
-		c.cid = append(c.cid, ev.CID)
-		c.class = append(c.class, string(ev.Class))
-		c.incidentID = append(c.incidentID, "")
-		c.path = append(c.path, o.Path)
-		c.fileID = append(c.fileID, o.FileID)
-		c.lineOffset = append(c.lineOffset, uint64(o.Offset))
-		c.readTime = append(c.readTime, o.ReadTime.UTC())
+		c.upstreamStatus.Offsets.Append(uint64(c.upstreamStatus.Data.Rows()))
+		c.connectTime.Append(ev.UpstreamConnectTime)
+		c.headerTime.Append(ev.UpstreamHeaderTime)
+		c.responseTime.Append(ev.UpstreamResponseTime)
+		c.requestID.Append(ev.RequestID)
+		c.cid.Append(ev.CID)
+		c.tail.add(o)
 	case parser.KindProxyError:
 		c := &b.perr
-		c.time = append(c.time, sec)
-		c.timeMS = append(c.timeMS, ms)
-		c.service = append(c.service, o.Service)
-		c.hostname = append(c.hostname, host)
-		c.source = append(c.source, string(ev.Source))
-		c.class = append(c.class, string(ev.Class))
-		c.level = append(c.level, ev.Level)
-		c.upstream = append(c.upstream, upstreamAddr(ev.Upstream))
-		c.upstreamURL = append(c.upstreamURL, ev.Upstream)
-		c.pid = append(c.pid, clampI32(ev.PID))
-		c.tid = append(c.tid, clampI32(ev.TID))
-		c.cid = append(c.cid, ev.CID)
-		c.errno = append(c.errno, clampI32(ev.Errno))
-		c.client = append(c.client, ev.Client)
-		c.server = append(c.server, ev.Server)
-		c.request = append(c.request, ev.Request)
-		c.host = append(c.host, ev.Host)
-		c.referrer = append(c.referrer, ev.Referrer)
-		c.zone = append(c.zone, ev.Zone)
-		c.message = append(c.message, ev.Message)
-		c.incidentID = append(c.incidentID, "")
-		c.path = append(c.path, o.Path)
-		c.fileID = append(c.fileID, o.FileID)
-		c.lineOffset = append(c.lineOffset, uint64(o.Offset))
-		c.readTime = append(c.readTime, o.ReadTime.UTC())
+		c.head.add(ev, o)
+		c.level.Append(ev.Level)
+		c.upstream.Append(upstreamAddr(ev.Upstream))
+		c.upstreamURL.Append(ev.Upstream)
+		c.pid.Append(clampI32(ev.PID))
+		c.tid.Append(clampI32(ev.TID))
+		c.cid.Append(ev.CID)
+		c.errno.Append(clampI32(ev.Errno))
+		c.client.Append(ev.Client)
+		c.server.Append(ev.Server)
+		c.request.Append(ev.Request)
+		c.host.Append(ev.Host)
+		c.referrer.Append(ev.Referrer)
+		c.zone.Append(ev.Zone)
+		c.message.Append(ev.Message)
+		c.tail.add(o)
 	case parser.KindUpstreamEvent:
 		c := &b.up
-		c.time = append(c.time, sec)
-		c.timeMS = append(c.timeMS, ms)
-		c.service = append(c.service, o.Service)
-		c.hostname = append(c.hostname, host)
-		c.source = append(c.source, string(ev.Source))
-		c.class = append(c.class, string(ev.Class))
-		c.level = append(c.level, ev.Level)
-		c.process = append(c.process, ev.Process)
-		c.pid = append(c.pid, clampI32(ev.PID))
-		c.signal = append(c.signal, ev.Signal)
-		c.exitCode = append(c.exitCode, clampI32(ev.ExitCode))
-		c.unit = append(c.unit, ev.Unit)
-		c.container = append(c.container, ev.Container)
-		c.app = append(c.app, ev.App)
-		c.dependency = append(c.dependency, ev.Dependency)
-		c.memoryKB = append(c.memoryKB, ev.MemoryKB)
-		c.message = append(c.message, ev.Message)
-		c.incidentID = append(c.incidentID, "")
-		c.path = append(c.path, o.Path)
-		c.fileID = append(c.fileID, o.FileID)
-		c.lineOffset = append(c.lineOffset, uint64(o.Offset))
-		c.readTime = append(c.readTime, o.ReadTime.UTC())
+		c.head.add(ev, o)
+		c.level.Append(ev.Level)
+		c.process.Append(ev.Process)
+		c.pid.Append(clampI32(ev.PID))
+		c.signal.Append(ev.Signal)
+		c.exitCode.Append(clampI32(ev.ExitCode))
+		c.unit.Append(ev.Unit)
+		c.container.Append(ev.Container)
+		c.app.Append(ev.App)
+		c.dependency.Append(ev.Dependency)
+		c.memoryKB.Append(ev.MemoryKB)
+		c.message.Append(ev.Message)
+		c.tail.add(o)
 	default: // KindUnparsed, and any kind this build does not know
 		c := &b.unp
 		reason, line := ev.Reason, ev.Line
 		if ev.Kind != parser.KindUnparsed {
 			reason = "unknown event kind " + string(ev.Kind)
 		}
-		c.time = append(c.time, o.ReadTime.UTC().Truncate(time.Second))
-		c.hostname = append(c.hostname, host)
-		c.source = append(c.source, string(ev.Source))
-		c.service = append(c.service, o.Service)
-		c.path = append(c.path, o.Path)
-		c.fileID = append(c.fileID, o.FileID)
-		c.lineOffset = append(c.lineOffset, uint64(o.Offset))
+		c.time.Append(dateTime(o.ReadTime))
+		c.hostname.Append(hostname(ev, o))
+		c.source.Append(string(ev.Source))
+		c.service.Append(o.Service)
+		c.path.Append(o.Path)
+		c.fileID.Append(o.FileID)
+		c.lineOffset.Append(uint64(o.Offset))
 		var tr uint8
 		if o.Truncated {
 			tr = 1
 		}
-		c.truncated = append(c.truncated, tr)
-		c.reason = append(c.reason, reason)
-		c.line = append(c.line, line)
+		c.truncated.Append(tr)
+		c.reason.Append(reason)
+		c.line.Append(line)
 	}
 }
 
@@ -204,15 +174,18 @@ func upstreamAddr(u string) string {
 	return u
 }
 
-// appendReuse appends a copy of v to an array column, reusing the inner
-// slice a previous use of the batch left beyond len(col).
-func appendReuse[T any](col [][]T, v []T) [][]T {
-	if n := len(col); n < cap(col) {
-		col = col[:n+1]
-		col[n] = append(col[n][:0], v...)
-		return col
+func hostname(ev *parser.Event, o *Origin) string {
+	if ev.Hostname != "" {
+		return ev.Hostname
 	}
-	return append(col, append([]T(nil), v...))
+	return o.Host
+}
+
+// dateTime is t as a DateTime column stores it: whole seconds since the
+// epoch in a UInt32. Times the type cannot hold are clamped, not refused: a
+// garbled year must not stop the pipeline.
+func dateTime(t time.Time) uint32 {
+	return uint32(min(max(t.Unix(), 0), math.MaxUint32))
 }
 
 func clampU16(v int) uint16 {
@@ -235,199 +208,268 @@ func clampI32(v int) int32 {
 	return int32(v)
 }
 
-// Column lists name the columns in the order of the values each
-// columns() method returns; tests check them against the live schema.
+// column is one column under construction: ch-go's proto columns and lcStr.
+type column interface {
+	Rows() int
+	EncodeColumn(b *proto.Buffer)
+	Reset()
+}
+
+// col names a column of a table with the ClickHouse type its encoding is.
+type col struct {
+	name string
+	typ  string
+	data column
+}
+
+const (
+	tDateTime = "DateTime"
+	tLC       = "LowCardinality(String)"
+	tString   = "String"
+)
+
+func names(cols []col) []string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = c.name
+	}
+	return out
+}
+
+// head holds the columns the three event tables start with.
+type head struct {
+	time                           proto.ColUInt32 // DateTime
+	timeMS                         proto.ColUInt16
+	service, hostname, source, cls lcStr
+}
+
+func (h *head) add(ev *parser.Event, o *Origin) {
+	t := ev.Time
+	if t.IsZero() {
+		// The line carried no time the parser could read: the shipper's
+		// read time is the best place in time we have.
+		t = o.ReadTime
+	}
+	h.time.Append(dateTime(t))
+	h.timeMS.Append(uint16(t.Nanosecond() / int(time.Millisecond)))
+	h.service.Append(o.Service)
+	h.hostname.Append(hostname(ev, o))
+	h.source.Append(string(ev.Source))
+	h.cls.Append(string(ev.Class))
+}
+
+func (h *head) cols() []col {
+	return []col{{"time", tDateTime, &h.time}, {"time_ms", "UInt16", &h.timeMS}, {"service", tLC, &h.service},
+		{"hostname", tLC, &h.hostname}, {"source", tLC, &h.source}, {"class", tLC, &h.cls}}
+}
+
+// tail holds the columns the three event tables end with: the incident
+// (filled in later, by request_links) and the line's identity.
+type tail struct {
+	incidentID, path, fileID proto.ColStr
+	lineOffset               proto.ColUInt64
+	readTime                 proto.ColUInt32 // DateTime
+}
+
+func (t *tail) add(o *Origin) {
+	t.incidentID.Append("")
+	t.path.Append(o.Path)
+	t.fileID.Append(o.FileID)
+	t.lineOffset.Append(uint64(o.Offset))
+	t.readTime.Append(dateTime(o.ReadTime))
+}
+
+func (t *tail) cols() []col {
+	return []col{{"incident_id", tString, &t.incidentID}, {"path", tString, &t.path}, {"file_id", tString, &t.fileID},
+		{"line_offset", "UInt64", &t.lineOffset}, {"read_time", tDateTime, &t.readTime}}
+}
 
 type requestCols struct {
-	time                                  []time.Time
-	timeMS                                []uint16
-	service, hostname, source, serverName []string
-	upstream                              []string
-	status                                []uint16
-	client, method, uri, protocol         []string
-	bodyBytes                             []int64
-	referer, userAgent                    []string
-	requestTime                           []float64
-	upstreamAddr                          [][]string
-	upstreamStatus                        [][]uint16
-	connectTime, headerTime, responseTime [][]float64
-	requestID                             []string
-	cid                                   []int64
-	class, incidentID, path, fileID       []string
-	lineOffset                            []uint64
-	readTime                              []time.Time
+	head
+	serverName, upstream, method, protocol lcStr
+	status                                 proto.ColUInt16
+	client, uri, referer, userAgent        proto.ColStr
+	bodyBytes                              proto.ColInt64
+	requestTime                            proto.ColFloat64
+	upstreamAddr                           proto.ColArr[string]
+	upstreamStatus                         proto.ColArr[uint16]
+	connectTime, headerTime, responseTime  proto.ColArr[float64]
+	requestID                              proto.ColStr
+	cid                                    proto.ColInt64
+	tail
 }
 
-var requestColumns = []string{"time", "time_ms", "service", "hostname", "source", "server_name", "upstream", "status",
-	"client", "method", "uri", "protocol", "body_bytes", "referer", "user_agent", "request_time", "upstream_addr",
-	"upstream_status", "upstream_connect_time", "upstream_header_time", "upstream_response_time", "request_id", "cid",
-	"class", "incident_id", "path", "file_id", "line_offset", "read_time"}
-
-func (c *requestCols) columns() []any {
-	return []any{c.time, c.timeMS, c.service, c.hostname, c.source, c.serverName, c.upstream, c.status,
-		c.client, c.method, c.uri, c.protocol, c.bodyBytes, c.referer, c.userAgent, c.requestTime, c.upstreamAddr,
-		c.upstreamStatus, c.connectTime, c.headerTime, c.responseTime, c.requestID, c.cid,
-		c.class, c.incidentID, c.path, c.fileID, c.lineOffset, c.readTime}
+// init gives the array columns their element columns.
+func (c *requestCols) init() {
+	c.upstreamAddr.Data = &proto.ColStr{}
+	c.upstreamStatus.Data = &proto.ColUInt16{}
+	c.connectTime.Data = &proto.ColFloat64{}
+	c.headerTime.Data = &proto.ColFloat64{}
+	c.responseTime.Data = &proto.ColFloat64{}
 }
 
-func (c *requestCols) reset() {
-	c.time = c.time[:0]
-	c.timeMS = c.timeMS[:0]
-	c.service = c.service[:0]
-	c.hostname = c.hostname[:0]
-	c.source = c.source[:0]
-	c.serverName = c.serverName[:0]
-	c.upstream = c.upstream[:0]
-	c.status = c.status[:0]
-	c.client = c.client[:0]
-	c.method = c.method[:0]
-	c.uri = c.uri[:0]
-	c.protocol = c.protocol[:0]
-	c.bodyBytes = c.bodyBytes[:0]
-	c.referer = c.referer[:0]
-	c.userAgent = c.userAgent[:0]
-	c.requestTime = c.requestTime[:0]
-	c.upstreamAddr = c.upstreamAddr[:0]
-	c.upstreamStatus = c.upstreamStatus[:0]
-	c.connectTime = c.connectTime[:0]
-	c.headerTime = c.headerTime[:0]
-	c.responseTime = c.responseTime[:0]
-	c.requestID = c.requestID[:0]
-	c.cid = c.cid[:0]
-	c.class = c.class[:0]
-	c.incidentID = c.incidentID[:0]
-	c.path = c.path[:0]
-	c.fileID = c.fileID[:0]
-	c.lineOffset = c.lineOffset[:0]
-	c.readTime = c.readTime[:0]
+func (c *requestCols) cols() []col {
+	if c.upstreamAddr.Data == nil {
+		c.init()
+	}
+	cols := append(c.head.cols(), []col{{"server_name", tLC, &c.serverName}, {"upstream", tLC, &c.upstream},
+		{"status", "UInt16", &c.status}, {"client", tString, &c.client}, {"method", tLC, &c.method},
+		{"uri", tString, &c.uri}, {"protocol", tLC, &c.protocol}, {"body_bytes", "Int64", &c.bodyBytes},
+		{"referer", tString, &c.referer}, {"user_agent", tString, &c.userAgent},
+		{"request_time", "Float64", &c.requestTime}, {"upstream_addr", "Array(String)", &c.upstreamAddr},
+		{"upstream_status", "Array(UInt16)", &c.upstreamStatus},
+		{"upstream_connect_time", "Array(Float64)", &c.connectTime},
+		{"upstream_header_time", "Array(Float64)", &c.headerTime},
+		{"upstream_response_time", "Array(Float64)", &c.responseTime},
+		{"request_id", tString, &c.requestID}, {"cid", "Int64", &c.cid}}...)
+	return append(cols, c.tail.cols()...)
 }
 
 type proxyErrorCols struct {
-	time                                    []time.Time
-	timeMS                                  []uint16
-	service, hostname, source, class, level []string
-	upstream, upstreamURL                   []string
-	pid, tid                                []int32
-	cid                                     []int64
-	errno                                   []int32
-	client, server, request, host, referrer []string
-	zone, message, incidentID, path, fileID []string
-	lineOffset                              []uint64
-	readTime                                []time.Time
+	head
+	level, upstream                               lcStr
+	upstreamURL                                   proto.ColStr
+	pid, tid, errno                               proto.ColInt32
+	cid                                           proto.ColInt64
+	client, server, request, host, referrer, zone proto.ColStr
+	message                                       proto.ColStr
+	tail
 }
 
-var proxyErrorColumns = []string{"time", "time_ms", "service", "hostname", "source", "class", "level", "upstream",
-	"upstream_url", "pid", "tid", "cid", "errno", "client", "server", "request", "host", "referrer", "zone", "message", "incident_id",
-	"path", "file_id", "line_offset", "read_time"}
-
-func (c *proxyErrorCols) columns() []any {
-	return []any{c.time, c.timeMS, c.service, c.hostname, c.source, c.class, c.level, c.upstream,
-		c.upstreamURL, c.pid, c.tid, c.cid, c.errno, c.client, c.server, c.request, c.host, c.referrer, c.zone, c.message, c.incidentID,
-		c.path, c.fileID, c.lineOffset, c.readTime}
-}
-
-func (c *proxyErrorCols) reset() {
-	c.time = c.time[:0]
-	c.timeMS = c.timeMS[:0]
-	c.service = c.service[:0]
-	c.hostname = c.hostname[:0]
-	c.source = c.source[:0]
-	c.class = c.class[:0]
-	c.level = c.level[:0]
-	c.upstream = c.upstream[:0]
-	c.upstreamURL = c.upstreamURL[:0]
-	c.pid = c.pid[:0]
-	c.tid = c.tid[:0]
-	c.cid = c.cid[:0]
-	c.errno = c.errno[:0]
-	c.client = c.client[:0]
-	c.server = c.server[:0]
-	c.request = c.request[:0]
-	c.host = c.host[:0]
-	c.referrer = c.referrer[:0]
-	c.zone = c.zone[:0]
-	c.message = c.message[:0]
-	c.incidentID = c.incidentID[:0]
-	c.path = c.path[:0]
-	c.fileID = c.fileID[:0]
-	c.lineOffset = c.lineOffset[:0]
-	c.readTime = c.readTime[:0]
+func (c *proxyErrorCols) cols() []col {
+	cols := append(c.head.cols(), []col{{"level", tLC, &c.level}, {"upstream", tLC, &c.upstream},
+		{"upstream_url", tString, &c.upstreamURL}, {"pid", "Int32", &c.pid}, {"tid", "Int32", &c.tid},
+		{"cid", "Int64", &c.cid}, {"errno", "Int32", &c.errno}, {"client", tString, &c.client},
+		{"server", tString, &c.server}, {"request", tString, &c.request}, {"host", tString, &c.host},
+		{"referrer", tString, &c.referrer}, {"zone", tString, &c.zone}, {"message", tString, &c.message}}...)
+	return append(cols, c.tail.cols()...)
 }
 
 type upstreamCols struct {
-	time                                    []time.Time
-	timeMS                                  []uint16
-	service, hostname, source, class, level []string
-	process                                 []string
-	pid                                     []int32
-	signal                                  []string
-	exitCode                                []int32
-	unit, container, app, dependency        []string
-	memoryKB                                []int64
-	message, incidentID, path, fileID       []string
-	lineOffset                              []uint64
-	readTime                                []time.Time
+	head
+	level, signal                             lcStr
+	process, unit, container, app, dependency proto.ColStr
+	pid, exitCode                             proto.ColInt32
+	memoryKB                                  proto.ColInt64
+	message                                   proto.ColStr
+	tail
 }
 
-var upstreamColumns = []string{"time", "time_ms", "service", "hostname", "source", "class", "level", "process", "pid",
-	"signal", "exit_code", "unit", "container", "app", "dependency", "memory_kb", "message", "incident_id", "path",
-	"file_id", "line_offset", "read_time"}
-
-func (c *upstreamCols) columns() []any {
-	return []any{c.time, c.timeMS, c.service, c.hostname, c.source, c.class, c.level, c.process, c.pid,
-		c.signal, c.exitCode, c.unit, c.container, c.app, c.dependency, c.memoryKB, c.message, c.incidentID, c.path,
-		c.fileID, c.lineOffset, c.readTime}
-}
-
-func (c *upstreamCols) reset() {
-	c.time = c.time[:0]
-	c.timeMS = c.timeMS[:0]
-	c.service = c.service[:0]
-	c.hostname = c.hostname[:0]
-	c.source = c.source[:0]
-	c.class = c.class[:0]
-	c.level = c.level[:0]
-	c.process = c.process[:0]
-	c.pid = c.pid[:0]
-	c.signal = c.signal[:0]
-	c.exitCode = c.exitCode[:0]
-	c.unit = c.unit[:0]
-	c.container = c.container[:0]
-	c.app = c.app[:0]
-	c.dependency = c.dependency[:0]
-	c.memoryKB = c.memoryKB[:0]
-	c.message = c.message[:0]
-	c.incidentID = c.incidentID[:0]
-	c.path = c.path[:0]
-	c.fileID = c.fileID[:0]
-	c.lineOffset = c.lineOffset[:0]
-	c.readTime = c.readTime[:0]
+func (c *upstreamCols) cols() []col {
+	cols := append(c.head.cols(), []col{{"level", tLC, &c.level}, {"process", tString, &c.process},
+		{"pid", "Int32", &c.pid}, {"signal", tLC, &c.signal}, {"exit_code", "Int32", &c.exitCode},
+		{"unit", tString, &c.unit}, {"container", tString, &c.container}, {"app", tString, &c.app},
+		{"dependency", tString, &c.dependency}, {"memory_kb", "Int64", &c.memoryKB},
+		{"message", tString, &c.message}}...)
+	return append(cols, c.tail.cols()...)
 }
 
 type unparsedCols struct {
-	time                                    []time.Time
-	hostname, source, service, path, fileID []string
-	lineOffset                              []uint64
-	truncated                               []uint8
-	reason, line                            []string
+	time                      proto.ColUInt32 // DateTime
+	hostname, source, service lcStr
+	path, fileID              proto.ColStr
+	lineOffset                proto.ColUInt64
+	truncated                 proto.ColUInt8
+	reason, line              proto.ColStr
 }
 
-var unparsedColumns = []string{"time", "hostname", "source", "service", "path", "file_id", "line_offset", "truncated",
-	"reason", "line"}
-
-func (c *unparsedCols) columns() []any {
-	return []any{c.time, c.hostname, c.source, c.service, c.path, c.fileID, c.lineOffset, c.truncated, c.reason, c.line}
+func (c *unparsedCols) cols() []col {
+	return []col{{"time", tDateTime, &c.time}, {"hostname", tLC, &c.hostname}, {"source", tLC, &c.source},
+		{"service", tLC, &c.service}, {"path", tString, &c.path}, {"file_id", tString, &c.fileID},
+		{"line_offset", "UInt64", &c.lineOffset}, {"truncated", "UInt8", &c.truncated},
+		{"reason", tString, &c.reason}, {"line", tString, &c.line}}
 }
 
-func (c *unparsedCols) reset() {
-	c.time = c.time[:0]
-	c.hostname = c.hostname[:0]
-	c.source = c.source[:0]
-	c.service = c.service[:0]
-	c.path = c.path[:0]
-	c.fileID = c.fileID[:0]
-	c.lineOffset = c.lineOffset[:0]
-	c.truncated = c.truncated[:0]
-	c.reason = c.reason[:0]
-	c.line = c.line[:0]
+// Column lists, in the order Write sends them; tests check them against
+// the live schema.
+var (
+	requestColumns    = names((&requestCols{}).cols())
+	proxyErrorColumns = names((&proxyErrorCols{}).cols())
+	upstreamColumns   = names((&upstreamCols{}).cols())
+	unparsedColumns   = names((&unparsedCols{}).cols())
+)
+
+// lcStr is a LowCardinality(String) column: a dictionary of the distinct
+// values and one key per row.
+type lcStr struct {
+	ids  map[string]uint32 // value -> position in dict
+	dict proto.ColStr
+	keys []uint32
+	// last is the key of the previous row: consecutive rows mostly repeat
+	// a value (one service, one host), which skips the map.
+	last uint32
+}
+
+// Append adds a row of value v; v is copied.
+func (c *lcStr) Append(v string) {
+	if len(c.keys) > 0 {
+		if p := c.dict.Pos[c.last]; string(c.dict.Buf[p.Start:p.End]) == v {
+			c.keys = append(c.keys, c.last)
+			return
+		}
+	}
+	if c.ids == nil {
+		c.ids = map[string]uint32{}
+	}
+	if c.dict.Rows() == 0 {
+		// Position 0 is the type's default, as the driver writes it.
+		c.dict.Append("")
+		c.ids[""] = 0
+	}
+	k, ok := c.ids[v]
+	if !ok {
+		k = uint32(c.dict.Rows())
+		c.dict.Append(v)
+		// A copy: v may alias the record, which must not outlive the row.
+		c.ids[strings.Clone(v)] = k
+	}
+	c.keys = append(c.keys, k)
+	c.last = k
+}
+
+// Rows is the number of rows.
+func (c *lcStr) Rows() int { return len(c.keys) }
+
+// Reset empties the column, keeping its buffers.
+func (c *lcStr) Reset() {
+	clear(c.ids)
+	c.dict.Reset()
+	c.keys = c.keys[:0]
+	c.last = 0
+}
+
+// LowCardinality's native encoding (without the state prefix): flags and
+// key width, the dictionary as additional keys, then the keys.
+const (
+	lcHasAdditionalKeys    = 1 << 9
+	lcNeedUpdateDictionary = 1 << 10
+)
+
+// EncodeColumn writes the rows in the native format.
+func (c *lcStr) EncodeColumn(b *proto.Buffer) {
+	if len(c.keys) == 0 {
+		return
+	}
+	var width uint64 // 0: UInt8, 1: UInt16, 2: UInt32
+	switch n := c.dict.Rows(); {
+	case n <= math.MaxUint8+1:
+	case n <= math.MaxUint16+1:
+		width = 1
+	default:
+		width = 2
+	}
+	b.PutUInt64(lcHasAdditionalKeys | lcNeedUpdateDictionary | width)
+	b.PutInt64(int64(c.dict.Rows()))
+	c.dict.EncodeColumn(b)
+	b.PutInt64(int64(len(c.keys)))
+	for _, k := range c.keys {
+		switch width {
+		case 0:
+			b.PutUInt8(uint8(k))
+		case 1:
+			b.PutUInt16(uint16(k))
+		default:
+			b.PutUInt32(k)
+		}
+	}
 }

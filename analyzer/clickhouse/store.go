@@ -1,6 +1,7 @@
 package clickhouse
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,8 +13,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ClickHouse/ch-go/proto"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-	"github.com/ClickHouse/clickhouse-go/v2/lib/proto"
+	chproto "github.com/ClickHouse/clickhouse-go/v2/lib/proto"
 )
 
 // Table names: a public contract (docs/clickhouse.md).
@@ -64,7 +66,7 @@ func classify(err error) error {
 	if err == nil {
 		return nil
 	}
-	var ex *proto.Exception
+	var ex *chproto.Exception
 	if errors.As(err, &ex) {
 		if permanentCodes[ex.Code] {
 			return &PermanentError{err}
@@ -157,52 +159,98 @@ func (s *Store) Stats() *Stats { return &s.stats }
 // because every table deduplicates by line identity and the rollup counts
 // distinct lines. A *PermanentError means retrying will not help.
 func (s *Store) Write(ctx context.Context, b *Batch) error {
-	type part struct {
+	for _, t := range []struct {
 		table string
-		names []string
-		cols  []any
-		rows  int
-	}
-	parts := []part{
-		{TableRequests, requestColumns, b.req.columns(), len(b.req.time)},
-		{TableProxyErrors, proxyErrorColumns, b.perr.columns(), len(b.perr.time)},
-		{TableUpstreamEvents, upstreamColumns, b.up.columns(), len(b.up.time)},
-		{TableUnparsed, unparsedColumns, b.unp.columns(), len(b.unp.time)},
-	}
-	for _, p := range parts {
-		if p.rows == 0 {
-			continue
-		}
-		if err := s.insert(ctx, p.table, p.names, p.cols, p.rows); err != nil {
-			return err
+		cols  []col
+	}{
+		{TableRequests, b.req.cols()},
+		{TableProxyErrors, b.perr.cols()},
+		{TableUpstreamEvents, b.up.cols()},
+		{TableUnparsed, b.unp.cols()},
+	} {
+		if rows := t.cols[0].data.Rows(); rows > 0 {
+			err := s.record(ctx, t.table, rows, func() error { return s.insertNative(ctx, t.table, t.cols, rows, &b.enc) })
+			if err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-func (s *Store) insert(ctx context.Context, table string, names []string, cols []any, rows int) (err error) {
+// record runs one INSERT of rows into table and counts it.
+func (s *Store) record(ctx context.Context, table string, rows int, insert func() error) error {
 	start := time.Now()
-	defer func() {
-		if err != nil {
-			s.stats.Failures.Add(1)
-			err = classify(fmt.Errorf("insert %d rows into %s.%s: %w", rows, s.database, table, err))
-			return
-		}
-		s.stats.Inserts.Add(1)
-		s.stats.Rows.Add(uint64(rows))
-		s.stats.Seconds.Add(time.Since(start).Seconds())
-		s.stats.observe(rows)
-	}()
-	q := "INSERT INTO " + s.database + "." + table + " (" + strings.Join(names, ", ") + ")"
-	batch, err := s.conn.PrepareBatch(ctx, q)
+	if err := insert(); err != nil {
+		s.stats.Failures.Add(1)
+		return classify(fmt.Errorf("insert %d rows into %s.%s: %w", rows, s.database, table, err))
+	}
+	s.stats.Inserts.Add(1)
+	s.stats.Rows.Add(uint64(rows))
+	s.stats.Seconds.Add(time.Since(start).Seconds())
+	s.stats.observe(rows)
+	return nil
+}
+
+// insertNative hands the driver each column already in ClickHouse's native
+// format: the driver decodes a whole column at once, where appending values
+// costs it reflection and an allocation per value.
+func (s *Store) insertNative(ctx context.Context, table string, cols []col, rows int, enc *proto.Buffer) error {
+	batch, err := s.conn.PrepareBatch(ctx, insertQuery(s.database, table, names(cols)))
 	if err != nil {
 		return err
 	}
 	defer batch.Close()
+	dst := batch.Columns()
+	if len(dst) != len(cols) {
+		return &PermanentError{fmt.Errorf("server expects %d columns, culprit writes %d", len(dst), len(cols))}
+	}
+	enc.Reset()
 	for i, c := range cols {
-		if err := batch.Column(i).Append(c); err != nil {
-			return fmt.Errorf("column %s: %w", names[i], err)
+		if got := string(dst[i].Type()); baseType(got) != c.typ {
+			return &PermanentError{fmt.Errorf("column %s is %s in the table, culprit writes %s", c.name, got, c.typ)}
+		}
+		if c.data.Rows() != rows {
+			return fmt.Errorf("column %s holds %d rows, want %d (a culprit bug)", c.name, c.data.Rows(), rows)
+		}
+		c.data.EncodeColumn(enc)
+	}
+	r := proto.NewReader(bytes.NewReader(enc.Buf))
+	for i, c := range cols {
+		if err := dst[i].Decode(r, rows); err != nil {
+			return &PermanentError{fmt.Errorf("column %s: %w", c.name, err)}
 		}
 	}
 	return batch.Send()
+}
+
+// baseType is a column type without what does not change its encoding:
+// DateTime's zone.
+func baseType(t string) string {
+	if strings.HasPrefix(t, "DateTime(") {
+		return tDateTime
+	}
+	return t
+}
+
+func insertQuery(db, table string, names []string) string {
+	return "INSERT INTO " + db + "." + table + " (" + strings.Join(names, ", ") + ")"
+}
+
+// insert appends values column by column through the driver: for the small
+// tables (incidents, links), where its per-value cost does not matter.
+func (s *Store) insert(ctx context.Context, table string, names []string, cols []any, rows int) error {
+	return s.record(ctx, table, rows, func() error {
+		batch, err := s.conn.PrepareBatch(ctx, insertQuery(s.database, table, names))
+		if err != nil {
+			return err
+		}
+		defer batch.Close()
+		for i, c := range cols {
+			if err := batch.Column(i).Append(c); err != nil {
+				return fmt.Errorf("column %s: %w", names[i], err)
+			}
+		}
+		return batch.Send()
+	})
 }

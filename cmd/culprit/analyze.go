@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	httppprof "net/http/pprof"
 	"strings"
 	"time"
 
@@ -29,6 +30,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	group := fs.String("group", "", "consumer group (overrides kafka.group)")
 	topic := fs.String("topic", "", "lines topic (overrides kafka.topic)")
 	listen := fs.String("listen", "", "address for /metrics and /healthz (overrides listen)")
+	pprof := fs.Bool("pprof", false, "also serve /debug/pprof on the listen address (profiling a live analyzer)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -54,12 +56,12 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	return analyze(ctx, e.logger, cfg, nil)
+	return analyze(ctx, e.logger, cfg, *pprof, nil)
 }
 
 // analyze runs the pipeline until ctx is cancelled. ready, if set, gets
 // the metrics address once it listens (tests use it).
-func analyze(ctx context.Context, log *slog.Logger, cfg consume.Config, ready chan<- string) error {
+func analyze(ctx context.Context, log *slog.Logger, cfg consume.Config, pprof bool, ready chan<- string) error {
 	conn, err := openRetry(ctx, log, cfg)
 	if err != nil {
 		return err
@@ -136,8 +138,17 @@ func analyze(ctx context.Context, log *slog.Logger, cfg consume.Config, ready ch
 		if err != nil {
 			return fmt.Errorf("analyze: listen %s: %w", cfg.Listen, err)
 		}
-		srv = &http.Server{Handler: consume.Handler(metrics, store, func() int64 { return reader.Stats().Lag }, c.Healthy),
-			ReadHeaderTimeout: 5 * time.Second}
+		var h http.Handler = consume.Handler(metrics, store, func() int64 { return reader.Stats().Lag }, c.Healthy)
+		if pprof {
+			// Opt-in: profiles reveal what the process holds and cost CPU
+			// while they run.
+			mux := http.NewServeMux()
+			mux.Handle("/", h)
+			mux.HandleFunc("/debug/pprof/", httppprof.Index)
+			mux.HandleFunc("/debug/pprof/profile", httppprof.Profile)
+			h = mux
+		}
+		srv = &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 		go func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				log.Error("metrics server", "err", err)

@@ -2,6 +2,10 @@
 # scripts/bench/analyzer.sh [LINES]: lines/s from Kafka into ClickHouse through
 # `culprit analyze`, with Kafka, ClickHouse and the analyzer on this machine.
 # ANALYZERS=N runs N analyzer processes in one consumer group (default 1).
+# CULPRIT=path benchmarks that binary instead of building one (to alternate
+# old and new builds in one session); PORT=n is the first metrics port
+# (default 18701); PPROF=file also writes a CPU profile of the first analyzer
+# over the run and a heap profile halfway ($PPROF.heap).
 # Loads LINES (default 1,000,000) real nginx access lines (the pm2-oom
 # scenario capture, repeated) into a fresh 6-partition topic with kcat, then
 # times one analyzer draining it into a fresh database. Reports lines/s,
@@ -25,7 +29,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-go build -o "$work/culprit" ./cmd/culprit
+port=${PORT:-18701}
+if [ -n "${CULPRIT:-}" ]; then
+  cp "$CULPRIT" "$work/culprit"
+else
+  go build -o "$work/culprit" ./cmd/culprit
+fi
+pprof=()
+[ -n "${PPROF:-}" ] && pprof=(--pprof)
 fmt=$(python3 -c "import json;print(json.load(open('testdata/scenarios/pm2-oom/truth.json'))['log_format'])")
 src=testdata/scenarios/pm2-oom/access.log
 python3 -c 'import itertools, sys
@@ -56,21 +67,30 @@ kafka:
 clickhouse:
   addr: $ch
   database: $db
-listen: 127.0.0.1:$((18701 + a))
+listen: 127.0.0.1:$((port + a))
 EOF
-  "$work/culprit" analyze --config "$work/analyze-$a.yaml" 2>"$work/analyze-$a.log" &
+  "$work/culprit" analyze --config "$work/analyze-$a.yaml" "${pprof[@]}" 2>"$work/analyze-$a.log" &
   apids+=($!)
 done
 sum_metric() {
   local total=0 v a
   for ((a = 0; a < analyzers; a++)); do
-    v=$( (curl -fsS "http://127.0.0.1:$((18701 + a))/metrics" 2>/dev/null || true) | awk -v m="$1" '$1 == m {print $2}')
+    v=$( (curl -fsS "http://127.0.0.1:$((port + a))/metrics" 2>/dev/null || true) | awk -v m="$1" '$1 == m {print $2}')
     total=$(python3 -c "print(${total} + ${v:-0})")
   done
   echo "$total"
 }
+if [ -n "${PPROF:-}" ]; then
+  until curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; do sleep 0.05; done
+  curl -fsS -o "$PPROF" "http://127.0.0.1:$port/debug/pprof/profile?seconds=${PPROF_SECONDS:-5}" &
+fi
+heap=${PPROF:+$PPROF.heap}
 while :; do
   stored=$(sum_metric culprit_analyzer_records_stored_total)
+  if [ -n "$heap" ] && [ "${stored%.*}" -ge $((lines / 2)) ]; then
+    curl -fsS -o "$heap" "http://127.0.0.1:$port/debug/pprof/heap" || true
+    heap=
+  fi
   [ "${stored%.*}" -ge "$lines" ] && break
   for p in "${apids[@]}"; do
     kill -0 "$p" 2>/dev/null || { echo "analyzer died:"; tail "$work"/analyze-*.log; exit 1; }
