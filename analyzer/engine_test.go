@@ -699,9 +699,21 @@ func benchStream() []Evidence {
 
 // BenchmarkEngine_Add: the engine's cost per event over a stream of
 // incidents, drained every 1024 events as the correlator does.
-func BenchmarkEngine_Add(b *testing.B) {
+func BenchmarkEngine_Add(b *testing.B) { benchAdd(b, false) }
+
+// BenchmarkEngine_AddLinks: the same with each 5xx's link reported and
+// drained (analyze's correlator).
+func BenchmarkEngine_AddLinks(b *testing.B) { benchAdd(b, true) }
+
+func benchAdd(b *testing.B, links bool) {
 	evs := benchStream()
+	for i := range evs {
+		evs[i].Origin.FileID, evs[i].Origin.Offset = "dev:inode:fingerprint", int64(i)*180
+	}
 	e, _ := New(Config{EmitOpen: true})
+	if links {
+		e.EmitLinks()
+	}
 	period := 2 * time.Minute
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -712,7 +724,7 @@ func BenchmarkEngine_Add(b *testing.B) {
 		ev.Event.CID += int64(i/len(evs)) * 1e6
 		e.Add(&ev)
 		if i%1024 == 1023 {
-			benchSink += len(e.Drain())
+			benchSink += len(e.Drain()) + len(e.DrainLinks())
 		}
 	}
 }
