@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/culprit-dev/culprit/analyzer/clickhouse"
@@ -36,19 +37,9 @@ func TestAnalyze_ShipToClickHouseMatchesExplain(t *testing.T) {
 }
 
 func shipAnalyzeExplain(t *testing.T, brokers, chAddr, sc string) {
-	src := filepath.Join("..", "..", "testdata", "scenarios", sc)
+	src := scenarioDir(sc)
 	dir := t.TempDir()
-	var truth struct {
-		TZ        string `json:"tz"`
-		LogFormat string `json:"log_format"`
-	}
-	raw, err := os.ReadFile(filepath.Join(src, "truth.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(raw, &truth); err != nil {
-		t.Fatal(err)
-	}
+	truth := readScenarioTruth(t, sc)
 	logs, _ := filepath.Glob(filepath.Join(src, "*.log"))
 	var sources strings.Builder
 	var files []string
@@ -62,42 +53,16 @@ func shipAnalyzeExplain(t *testing.T, brokers, chAddr, sc string) {
 			t.Fatal(err)
 		}
 		files = append(files, dst)
-		kind := "auto"
-		switch filepath.Base(f) {
-		case "access.log":
-			kind = "nginx_access"
-		case "error.log":
-			kind = "nginx_error"
-		}
+		kind := logKind(f)
 		fmt.Fprintf(&sources, "  - paths: [%q]\n    kind: %s\n    tz: %s\n", dst, kind, truth.TZ)
 		if kind == "nginx_access" {
 			fmt.Fprintf(&sources, "    log_format: %q\n", truth.LogFormat)
 		}
 	}
 
-	id := rand.Uint32()
-	lines, events := fmt.Sprintf("culprit-test-e2e-lines-%d", id), fmt.Sprintf("culprit-test-e2e-events-%d", id)
-	client := &kafka.Client{Addr: kafka.TCP(brokers), Timeout: 10 * time.Second}
-	if _, err := client.CreateTopics(context.Background(), &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{
-		{Topic: lines, NumPartitions: 6, ReplicationFactor: 1}, {Topic: events, NumPartitions: 3, ReplicationFactor: 1}}}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		client.DeleteTopics(context.Background(), &kafka.DeleteTopicsRequest{Topics: []string{lines, events}})
-	})
-	db := fmt.Sprintf("culprit_test_e2e_%d", id)
-	e := &env{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, logger: discardLogger()}
-	if err := run(context.Background(), e, []string{"migrate", "--addr", chAddr, "--database", db}); err != nil {
-		t.Fatal(err)
-	}
-	conn, err := clickhouse.Open(context.Background(), clickhouse.ConnConfig{Addr: chAddr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db)
-		conn.Close()
-	})
+	x := newE2E(t, brokers, chAddr, "e2e")
+	id, db, conn := x.id, x.db, x.conn
+	lines, events := x.topic(t, "lines", 6), x.topic(t, "events", 3)
 
 	shipYAML := fmt.Sprintf("host: proxy-1\nregistry: %s\nkafka:\n  brokers: [%q]\n  topic: %s\ntail:\n  start_at: beginning\nsources:\n%s",
 		filepath.Join(dir, "registry.json"), brokers, lines, sources.String())
@@ -167,19 +132,7 @@ correlate:
 	var got []string
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		got = got[:0]
-		rows, err := conn.Query(context.Background(), "SELECT concat(cause, ' ', upstream) FROM "+db+".incidents FINAL WHERE state = 'closed' ORDER BY concat(cause, ' ', upstream)")
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			var s string
-			if err := rows.Scan(&s); err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, s)
-		}
-		rows.Close()
+		got = x.closedIncidents(t)
 		if strings.Join(got, "\n") == strings.Join(want, "\n") {
 			break
 		}
@@ -275,6 +228,145 @@ func (l *lockedWriter) String() string {
 	return l.w.String()
 }
 
+// e2e is what an end-to-end test of analyze works in: the shared Kafka and
+// ClickHouse, with topics and a migrated database of its own, named after
+// the test and a random id, dropped when it ends.
+type e2e struct {
+	brokers, chAddr string
+	id              uint32
+	db              string
+	conn            driver.Conn
+}
+
+func newE2E(t *testing.T, brokers, chAddr, name string) *e2e {
+	t.Helper()
+	x := &e2e{brokers: brokers, chAddr: chAddr, id: rand.Uint32()}
+	x.db = fmt.Sprintf("culprit_test_%s_%d", name, x.id)
+	e := &env{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, logger: discardLogger()}
+	if err := run(context.Background(), e, []string{"migrate", "--addr", chAddr, "--database", x.db}); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := clickhouse.Open(context.Background(), clickhouse.ConnConfig{Addr: chAddr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.conn = conn
+	t.Cleanup(func() {
+		conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+x.db)
+		conn.Close()
+	})
+	return x
+}
+
+// topic creates the test's topic culprit-test-<db name>-<role>.
+func (x *e2e) topic(t *testing.T, role string, partitions int) string {
+	t.Helper()
+	name := fmt.Sprintf("%s-%s", strings.ReplaceAll(x.db, "_", "-"), role)
+	client := &kafka.Client{Addr: kafka.TCP(x.brokers), Timeout: 10 * time.Second}
+	if _, err := client.CreateTopics(context.Background(), &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{
+		{Topic: name, NumPartitions: partitions, ReplicationFactor: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.DeleteTopics(context.Background(), &kafka.DeleteTopicsRequest{Topics: []string{name}}) })
+	return name
+}
+
+// closedIncidents: "cause upstream" of every closed incident, sorted.
+func (x *e2e) closedIncidents(t *testing.T) []string {
+	t.Helper()
+	rows, err := x.conn.Query(context.Background(), "SELECT concat(cause, ' ', upstream) FROM "+x.db+".incidents FINAL WHERE state = 'closed' ORDER BY concat(cause, ' ', upstream)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, s)
+	}
+	return got
+}
+
+// startAnalyzers runs n `culprit analyze` processes of the built binary
+// with the same config, each logging to its own buffer; killed at the end.
+func startAnalyzers(t *testing.T, bin string, n int, cfg string) ([]*exec.Cmd, []*lockedWriter) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "analyze.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	procs := make([]*exec.Cmd, n)
+	logs := make([]*lockedWriter, n)
+	for i := range procs {
+		logs[i] = &lockedWriter{w: &bytes.Buffer{}}
+		procs[i] = exec.Command(bin, "analyze", "--config", path)
+		procs[i].Stderr = logs[i]
+		if err := procs[i].Start(); err != nil {
+			t.Fatal(err)
+		}
+		p := procs[i]
+		t.Cleanup(func() { p.Process.Kill(); p.Wait() })
+	}
+	return procs, logs
+}
+
+// produceSlowly writes msgs in batches of n with a pause between them, so
+// that lines keep arriving for a while (a consumer group forms, a member
+// dies, incidents stay open); the channel says when all are written.
+func produceSlowly(w *kafka.Writer, msgs []kafka.Message, n int) <-chan error {
+	produced := make(chan error, 1)
+	go func() {
+		for i := 0; i < len(msgs); i += n {
+			if err := w.WriteMessages(context.Background(), msgs[i:min(i+n, len(msgs))]...); err != nil {
+				produced <- err
+				return
+			}
+			time.Sleep(150 * time.Millisecond)
+		}
+		produced <- nil
+	}()
+	return produced
+}
+
+// scenarioTruth: what these tests read of a scenario's truth.json.
+type scenarioTruth struct {
+	TZ        string `json:"tz"`
+	LogFormat string `json:"log_format"`
+	Incidents []struct {
+		Cause    string `json:"cause"`
+		Upstream string `json:"upstream"`
+	} `json:"incidents"`
+}
+
+func scenarioDir(name string) string { return filepath.Join("..", "..", "testdata", "scenarios", name) }
+
+func readScenarioTruth(t *testing.T, name string) scenarioTruth {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(scenarioDir(name), "truth.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var truth scenarioTruth
+	if err := json.Unmarshal(raw, &truth); err != nil {
+		t.Fatal(err)
+	}
+	return truth
+}
+
+// logKind: the source kind a scenario capture's file is shipped as.
+func logKind(path string) string {
+	switch filepath.Base(path) {
+	case "access.log":
+		return "nginx_access"
+	case "error.log":
+		return "nginx_error"
+	}
+	return "auto"
+}
+
 func lastBytes(s string) string {
 	if len(s) > 2000 {
 		return "..." + s[len(s)-2000:]
@@ -287,50 +379,21 @@ func lastBytes(s string) string {
 // mid-run. The others take over its partitions and every line is stored
 // exactly once (after dedup): nothing lost, nothing counted twice.
 func TestAnalyze_ThreeAnalyzersOneKilled(t *testing.T) {
-	brokers := testenv.KafkaBrokers(t)
-	chAddr := testenv.ClickHouseAddr(t)
+	x := newE2E(t, testenv.KafkaBrokers(t), testenv.ClickHouseAddr(t), "scale")
+	brokers, chAddr, id, db, conn := x.brokers, x.chAddr, x.id, x.db, x.conn
 	bin := buildCulprit(t)
-	id := rand.Uint32()
-	topic := fmt.Sprintf("culprit-test-scale-%d", id)
-	client := &kafka.Client{Addr: kafka.TCP(brokers), Timeout: 10 * time.Second}
-	if _, err := client.CreateTopics(context.Background(), &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{
-		{Topic: topic, NumPartitions: 6, ReplicationFactor: 1}}}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.DeleteTopics(context.Background(), &kafka.DeleteTopicsRequest{Topics: []string{topic}}) })
-	db := fmt.Sprintf("culprit_test_scale_%d", id)
-	e := &env{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, logger: discardLogger()}
-	if err := run(context.Background(), e, []string{"migrate", "--addr", chAddr, "--database", db}); err != nil {
-		t.Fatal(err)
-	}
-	conn, err := clickhouse.Open(context.Background(), clickhouse.ConnConfig{Addr: chAddr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db)
-		conn.Close()
-	})
+	topic := x.topic(t, "lines", 6)
 
 	// Real access lines from the scenarios, as 24 files on 6 hosts.
 	var lines [][]byte
 	for _, sc := range []string{"pm2-oom", "slow-upstream", "deploy"} {
-		data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "scenarios", sc, "access.log"))
+		data, err := os.ReadFile(filepath.Join(scenarioDir(sc), "access.log"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		lines = append(lines, bytes.Split(bytes.TrimSpace(data), []byte("\n"))...)
 	}
-	var truth struct {
-		LogFormat string `json:"log_format"`
-	}
-	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "scenarios", "pm2-oom", "truth.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(raw, &truth); err != nil {
-		t.Fatal(err)
-	}
+	truth := readScenarioTruth(t, "pm2-oom")
 	var msgs []kafka.Message
 	for f := 0; f < 24; f++ {
 		var off int64
@@ -345,37 +408,10 @@ func TestAnalyze_ThreeAnalyzersOneKilled(t *testing.T) {
 		BatchTimeout: 5 * time.Millisecond, RequiredAcks: kafka.RequireAll}
 	defer w.Close()
 
-	dir := t.TempDir()
-	procs := make([]*exec.Cmd, 3)
-	logs := make([]*lockedWriter, 3)
-	for i := range procs {
-		cfg := fmt.Sprintf("kafka:\n  brokers: [%q]\n  topic: %s\n  group: scale-%d\n  session_timeout: 6s\n"+
-			"clickhouse:\n  addr: %q\n  database: %s\nbatch:\n  max_rows: 300\n  max_wait: 100ms\n", brokers, topic, id, chAddr, db)
-		path := filepath.Join(dir, fmt.Sprintf("analyze-%d.yaml", i))
-		if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		logs[i] = &lockedWriter{w: &bytes.Buffer{}}
-		procs[i] = exec.Command(bin, "analyze", "--config", path)
-		procs[i].Stderr = logs[i]
-		if err := procs[i].Start(); err != nil {
-			t.Fatal(err)
-		}
-		p := procs[i]
-		t.Cleanup(func() { p.Process.Kill(); p.Wait() })
-	}
+	procs, logs := startAnalyzers(t, bin, 3, fmt.Sprintf("kafka:\n  brokers: [%q]\n  topic: %s\n  group: scale-%d\n  session_timeout: 6s\n"+
+		"clickhouse:\n  addr: %q\n  database: %s\nbatch:\n  max_rows: 300\n  max_wait: 100ms\n", brokers, topic, id, chAddr, db))
 	// Lines keep arriving while the group forms and while one member dies.
-	produced := make(chan error, 1)
-	go func() {
-		for i := 0; i < len(msgs); i += 600 {
-			if err := w.WriteMessages(context.Background(), msgs[i:min(i+600, len(msgs))]...); err != nil {
-				produced <- err
-				return
-			}
-			time.Sleep(150 * time.Millisecond)
-		}
-		produced <- nil
-	}()
+	produced := produceSlowly(w, msgs, 600)
 	stored := func() uint64 {
 		var n uint64
 		if err := conn.QueryRow(context.Background(), "SELECT count() FROM "+db+".requests").Scan(&n); err != nil {
@@ -438,32 +474,10 @@ func TestAnalyze_ThreeAnalyzersOneKilled(t *testing.T) {
 // incidents under the same ids: none is duplicated or split, and the set
 // equals the scenarios' ground truth.
 func TestAnalyze_CorrelatorKilled(t *testing.T) {
-	brokers := testenv.KafkaBrokers(t)
-	chAddr := testenv.ClickHouseAddr(t)
+	x := newE2E(t, testenv.KafkaBrokers(t), testenv.ClickHouseAddr(t), "ck")
+	brokers, chAddr, id, db, conn := x.brokers, x.chAddr, x.id, x.db, x.conn
 	bin := buildCulprit(t)
-	id := rand.Uint32()
-	lines, events := fmt.Sprintf("culprit-test-ck-lines-%d", id), fmt.Sprintf("culprit-test-ck-events-%d", id)
-	client := &kafka.Client{Addr: kafka.TCP(brokers), Timeout: 10 * time.Second}
-	if _, err := client.CreateTopics(context.Background(), &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{
-		{Topic: lines, NumPartitions: 6, ReplicationFactor: 1}, {Topic: events, NumPartitions: 3, ReplicationFactor: 1}}}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		client.DeleteTopics(context.Background(), &kafka.DeleteTopicsRequest{Topics: []string{lines, events}})
-	})
-	db := fmt.Sprintf("culprit_test_ck_%d", id)
-	e := &env{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, logger: discardLogger()}
-	if err := run(context.Background(), e, []string{"migrate", "--addr", chAddr, "--database", db}); err != nil {
-		t.Fatal(err)
-	}
-	conn, err := clickhouse.Open(context.Background(), clickhouse.ConnConfig{Addr: chAddr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db)
-		conn.Close()
-	})
+	lines, events := x.topic(t, "lines", 6), x.topic(t, "events", 3)
 
 	// Records as culprit ship makes them, for three scenarios on distinct
 	// upstreams; their ground truth is the expected set of incidents.
@@ -473,20 +487,8 @@ func TestAnalyze_CorrelatorKilled(t *testing.T) {
 	// together stays within the correlator's lateness (files of different
 	// days replayed at once would not: that is a backfill per period).
 	for _, sc := range []string{"pm2-oom", "gunicorn-timeout", "slow-upstream"} {
-		dir := filepath.Join("..", "..", "testdata", "scenarios", sc)
-		var truth struct {
-			LogFormat string `json:"log_format"`
-			Incidents []struct {
-				Cause, Upstream string
-			} `json:"incidents"`
-		}
-		raw, err := os.ReadFile(filepath.Join(dir, "truth.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(raw, &truth); err != nil {
-			t.Fatal(err)
-		}
+		dir := scenarioDir(sc)
+		truth := readScenarioTruth(t, sc)
 		for _, in := range truth.Incidents {
 			want = append(want, in.Cause+" "+in.Upstream)
 		}
@@ -496,10 +498,7 @@ func TestAnalyze_CorrelatorKilled(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			kind := map[string]string{"access.log": "nginx_access", "error.log": "nginx_error"}[filepath.Base(f)]
-			if kind == "" {
-				kind = "auto"
-			}
+			kind := logKind(f)
 			var off int64
 			for _, l := range bytes.Split(bytes.TrimRight(data, "\n"), []byte("\n")) {
 				hs := []kafka.Header{{Key: "kind", Value: []byte(kind)}, {Key: "host", Value: []byte(sc)},
@@ -515,11 +514,7 @@ func TestAnalyze_CorrelatorKilled(t *testing.T) {
 	}
 	sort.Strings(want)
 
-	dir := t.TempDir()
-	procs := make([]*exec.Cmd, 3)
-	logs := make([]*lockedWriter, 3)
-	for i := range procs {
-		cfg := fmt.Sprintf(`kafka:
+	procs, logs := startAnalyzers(t, bin, 3, fmt.Sprintf(`kafka:
   brokers: [%q]
   topic: %s
   group: ck-%d
@@ -536,36 +531,13 @@ correlate:
   group: ck-corr-%d
   idle: 1s
   lateness: 10m
-`, brokers, lines, id, chAddr, db, events, id)
-		path := filepath.Join(dir, fmt.Sprintf("analyze-%d.yaml", i))
-		if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		logs[i] = &lockedWriter{w: &bytes.Buffer{}}
-		procs[i] = exec.Command(bin, "analyze", "--config", path)
-		procs[i].Stderr = logs[i]
-		if err := procs[i].Start(); err != nil {
-			t.Fatal(err)
-		}
-		p := procs[i]
-		t.Cleanup(func() { p.Process.Kill(); p.Wait() })
-	}
+`, brokers, lines, id, chAddr, db, events, id))
 	w := &kafka.Writer{Addr: kafka.TCP(brokers), Topic: lines, Balancer: &kafka.Hash{}, BatchSize: 200,
 		BatchTimeout: 5 * time.Millisecond, RequiredAcks: kafka.RequireAll}
 	defer w.Close()
 	// Lines keep arriving (no idle second in which a backfill would be
 	// flushed), so incidents are still open when the kill comes.
-	produced := make(chan error, 1)
-	go func() {
-		for i := 0; i < len(msgs); i += 100 {
-			if err := w.WriteMessages(context.Background(), msgs[i:min(i+100, len(msgs))]...); err != nil {
-				produced <- err
-				return
-			}
-			time.Sleep(150 * time.Millisecond)
-		}
-		produced <- nil
-	}()
+	produced := produceSlowly(w, msgs, 100)
 	// Kill the process whose correlator has written incidents.
 	victim := -1
 	deadline := time.Now().Add(40 * time.Second)
@@ -594,17 +566,7 @@ correlate:
 	var got []string
 	deadline = time.Now().Add(60 * time.Second)
 	for {
-		got = got[:0]
-		rows, err := conn.Query(context.Background(), "SELECT concat(cause, ' ', upstream) FROM "+db+".incidents FINAL WHERE state = 'closed' ORDER BY concat(cause, ' ', upstream)")
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			var s string
-			rows.Scan(&s)
-			got = append(got, s)
-		}
-		rows.Close()
+		got = x.closedIncidents(t)
 		if len(got) >= len(want) {
 			break
 		}
