@@ -1,15 +1,9 @@
 package consume
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/segmentio/kafka-go"
 
 	"github.com/culprit-dev/culprit/analyzer/clickhouse"
 	"github.com/culprit-dev/culprit/internal/testenv"
@@ -19,12 +13,8 @@ const privateKafkaPort = 18793
 
 func privateKafka(t *testing.T, dir, cmd string) {
 	t.Helper()
-	c := exec.Command(filepath.Join("..", "..", "scripts", "kafka.sh"), cmd)
-	c.Env = append(os.Environ(), "KAFKA_DIR="+dir, fmt.Sprintf("KAFKA_PORT=%d", privateKafkaPort),
+	privateService(t, "kafka.sh", cmd, "KAFKA_DIR="+dir, fmt.Sprintf("KAFKA_PORT=%d", privateKafkaPort),
 		fmt.Sprintf("KAFKA_CONTROLLER_PORT=%d", privateKafkaPort+1))
-	if out, err := c.CombinedOutput(); err != nil {
-		t.Fatalf("kafka.sh %s: %v\n%s", cmd, err, out)
-	}
 }
 
 // The broker stops mid-stream and starts again: the analyzer waits it out,
@@ -38,36 +28,11 @@ func TestConsumer_BrokerStopStart(t *testing.T) {
 	t.Setenv("CULPRIT_TEST_KAFKA", fmt.Sprintf("127.0.0.1:%d", privateKafkaPort))
 	k := newTopic(t, 3)
 	conn, db := migrated(t, chAddr)
-	var msgs []kafka.Message
-	for copyN := 0; copyN < 4; copyN++ {
-		for _, m := range scenarioRecords(t, "pm2-oom") {
-			for i, h := range m.Headers {
-				if h.Key == "file_id" {
-					m.Headers[i].Value = fmt.Appendf(nil, "%s-copy%d", h.Value, copyN)
-				}
-			}
-			msgs = append(msgs, m)
-		}
-	}
+	msgs := scenarioCopies(t, "pm2-oom", 4)
 	k.produce(t, msgs)
 	cfg := testConfig(k, chAddr, db, "culprit-test-"+k.topic)
 	cfg.Batch.MaxRows = 200
-	chConn, err := clickhouse.Open(context.Background(), clickhouse.ConnConfig{Addr: chAddr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer chConn.Close()
-	store := clickhouse.NewStore(chConn, db)
-	slow := writerFunc(func(ctx context.Context, b *clickhouse.Batch) error {
-		time.Sleep(100 * time.Millisecond)
-		return store.Write(ctx, b)
-	})
-	r := newReader(cfg)
-	defer r.Close()
-	m := &Metrics{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- New(r, slow, cfg, testLogger(t), m).Run(ctx) }()
+	m, stop := runConsumer(t, cfg, slowStore(t, clickhouse.ConnConfig{Addr: chAddr}, db, 100*time.Millisecond))
 
 	waitFor(t, "a few batches", 30*time.Second, func() bool { return m.Batches.Load() >= 2 })
 	t0 := time.Now()
@@ -82,8 +47,7 @@ func TestConsumer_BrokerStopStart(t *testing.T) {
 		n, err := k.tryCommitted(cfg.Kafka.Group, 3) // the admin client reconnects too
 		return err == nil && n == int64(len(msgs))
 	})
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	if stoppedAt >= uint64(len(msgs)) {

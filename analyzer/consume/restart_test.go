@@ -1,15 +1,9 @@
 package consume
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/segmentio/kafka-go"
 
 	"github.com/culprit-dev/culprit/analyzer/clickhouse"
 	"github.com/culprit-dev/culprit/internal/testenv"
@@ -26,12 +20,8 @@ const privateCHPort = 18790
 
 func (p *privateClickHouse) script(cmd string) {
 	p.t.Helper()
-	c := exec.Command(filepath.Join("..", "..", "scripts", "clickhouse.sh"), cmd)
-	c.Env = append(os.Environ(), "CULPRIT_CLICKHOUSE_DIR="+p.dir, fmt.Sprintf("CLICKHOUSE_TCP_PORT=%d", privateCHPort),
+	privateService(p.t, "clickhouse.sh", cmd, "CULPRIT_CLICKHOUSE_DIR="+p.dir, fmt.Sprintf("CLICKHOUSE_TCP_PORT=%d", privateCHPort),
 		fmt.Sprintf("CLICKHOUSE_HTTP_PORT=%d", privateCHPort+1), fmt.Sprintf("CLICKHOUSE_INTERSERVER_PORT=%d", privateCHPort+2))
-	if out, err := c.CombinedOutput(); err != nil {
-		p.t.Fatalf("clickhouse.sh %s: %v\n%s", cmd, err, out)
-	}
 }
 
 // ClickHouse itself stops (SIGTERM, the process exits) mid-stream and
@@ -47,36 +37,11 @@ func TestConsumer_ClickHouseStopStart(t *testing.T) {
 	conn, db := migrated(t, addr)
 
 	k := newTopic(t, 3)
-	var msgs []kafka.Message
-	for copyN := 0; copyN < 4; copyN++ {
-		for _, m := range scenarioRecords(t, "pm2-oom") {
-			for i, h := range m.Headers {
-				if h.Key == "file_id" {
-					m.Headers[i].Value = fmt.Appendf(nil, "%s-copy%d", h.Value, copyN)
-				}
-			}
-			msgs = append(msgs, m)
-		}
-	}
+	msgs := scenarioCopies(t, "pm2-oom", 4)
 	k.produce(t, msgs)
 	cfg := testConfig(k, addr, db, "culprit-test-"+k.topic)
 	cfg.Batch.MaxRows = 200
-	chConn, err := clickhouse.Open(context.Background(), clickhouse.ConnConfig{Addr: addr, ReadTimeout: 3 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer chConn.Close()
-	store := clickhouse.NewStore(chConn, db)
-	slow := writerFunc(func(ctx context.Context, b *clickhouse.Batch) error {
-		time.Sleep(50 * time.Millisecond)
-		return store.Write(ctx, b)
-	})
-	r := newReader(cfg)
-	defer r.Close()
-	m := &Metrics{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- New(r, slow, cfg, testLogger(t), m).Run(ctx) }()
+	m, stop := runConsumer(t, cfg, slowStore(t, clickhouse.ConnConfig{Addr: addr, ReadTimeout: 3 * time.Second}, db, 50*time.Millisecond))
 
 	waitFor(t, "a few batches", 20*time.Second, func() bool { return m.Batches.Load() >= 2 })
 	ch.script("down")
@@ -92,8 +57,7 @@ func TestConsumer_ClickHouseStopStart(t *testing.T) {
 	waitFor(t, "every line stored and committed", 40*time.Second, func() bool {
 		return k.committed(t, cfg.Kafka.Group, 3) == int64(len(msgs))
 	})
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	final, raw := rows(t, conn, db)
