@@ -38,6 +38,10 @@ import (
 // status on every sample line.
 var ErrNoStatus = errors.New("no field holds an HTTP status (3 digits, 100-599) on every line")
 
+// ErrNoRequest is returned by InferAccessFormat when no field holds an
+// HTTP request line ("GET /x HTTP/1.1", or method and URI as fields).
+var ErrNoRequest = errors.New("no field holds an HTTP request line")
+
 // inferMaxLines bounds the sample: inference is quadratic in nothing, but a
 // caller handing a whole file should not pay for it.
 const inferMaxLines = 1000
@@ -79,28 +83,38 @@ func InferAccessFormat(lines [][]byte) (format string, matched int, err error) {
 	if len(sample) == 0 {
 		return "", 0, errors.New("infer log_format: no lines")
 	}
+	// Infer from what the access parser will see: a Parser first peels
+	// envelopes (a syslog or RFC 3339 stamp with host and tag, a container
+	// prefix) and keeps their time, so "2026-11-25T16:35:01+00:00 nginx:
+	// <line>" is read as <line> at that time.
+	pp, err := New(Options{Source: SourceNginxAccess})
+	if err != nil {
+		return "", 0, fmt.Errorf("infer log_format: %w", err)
+	}
+	inner := make([][]byte, len(sample))
 	json := 0
-	for _, l := range sample {
-		if l[0] == '{' {
+	for i, l := range sample {
+		inner[i] = pp.unwrap(l, nil).inner
+		if len(inner[i]) > 0 && inner[i][0] == '{' {
 			json++
 		}
 	}
 	if json*2 > len(sample) {
-		format, err = inferJSON(sample)
+		format, err = inferJSON(inner)
 	} else {
-		format, err = inferText(sample)
+		format, err = inferText(inner)
 	}
 	if err != nil {
 		return "", 0, fmt.Errorf("infer log_format: %w", err)
 	}
-	f, err := CompileAccessFormat(format)
+	p, err := New(Options{Source: SourceNginxAccess, LogFormat: format})
 	if err != nil {
 		// A bug here, not in the input: say which format was built.
 		return "", 0, fmt.Errorf("infer log_format: built %q: %w", format, err)
 	}
 	var ev Event
 	for _, l := range sample {
-		if f.Parse(l, nil, &ev) == nil {
+		if p.Parse(l, &ev); ev.Kind == KindRequest {
 			matched++
 		}
 	}
@@ -115,6 +129,9 @@ func inferText(sample [][]byte) (string, error) {
 	groups := map[string][]*inferLine{}
 	var order []string
 	for _, l := range sample {
+		if len(l) == 0 {
+			continue
+		}
 		il := inferTokenize(string(l))
 		if len(il.fields) == 0 {
 			continue
@@ -882,6 +899,12 @@ func inferAssign(cols []inferCol) error {
 		}
 	}
 
+	// Without a request line there is no telling an access log from any
+	// other log with a 3-digit number in it.
+	if reqAt < 0 && !used["$request_uri"] {
+		return ErrNoRequest
+	}
+
 	// $status: the first column after the request (or, without one,
 	// after the time) that holds a status on every line.
 	statusAt := -1
@@ -1088,7 +1111,7 @@ func inferAssign(cols []inferCol) error {
 			c.name = "-"
 		case c.name != "":
 		case c.list > 0 && c.first.key == "":
-			c.name = fmt.Sprintf("$upstream_field_%d", i+1)
+			c.name = fmt.Sprintf("$list_%d", i+1)
 		case c.first.key != "" && inferIsVarName(c.first.key):
 			c.name = "$" + c.first.key
 			if accessFormatVar(c.first.key) != avUnknown {
@@ -1290,6 +1313,9 @@ func inferJSON(sample [][]byte) (string, error) {
 	}
 	if !used["$status"] {
 		return "", ErrNoStatus
+	}
+	if !used["$request"] && !used["$request_method"] && !used["$request_uri"] && !used["$uri"] {
+		return "", ErrNoRequest
 	}
 	var b strings.Builder
 	b.WriteString("escape=json ")

@@ -24,6 +24,9 @@ type inputFile struct {
 	kind   parser.Source // "" when skipped
 	forced bool
 	format string // nginx log_format of an access log
+	// inferred: format was built from the file's own lines
+	// (parser.InferAccessFormat), not found in a conf or given.
+	inferred bool
 	why    string // why it was skipped
 	offset int    // zone offset (seconds) its access times carry
 	hasOff bool
@@ -300,12 +303,61 @@ func headLines(path string, n int) ([][]byte, error) {
 	return out, nil
 }
 
+// accessReads counts the lines format reads as requests.
+func accessReads(format string, lines [][]byte) int {
+	p, err := parser.New(parser.Options{Source: parser.SourceNginxAccess, LogFormat: format})
+	if err != nil {
+		return 0
+	}
+	var ev parser.Event
+	n := 0
+	for _, l := range lines {
+		p.Parse(l, &ev)
+		if ev.Kind == parser.KindRequest {
+			n++
+		}
+	}
+	return n
+}
+
+// bestAccessFormat picks the access format that reads the most of lines:
+// the configuration's formats first, then one inferred from the lines
+// themselves, then the common formats; a later candidate wins only by
+// reading more lines. A format nobody wrote down is the usual case (teams
+// extend combined their own way and the conf stays on the proxy), and the
+// inferred one reads it where no fixed list can.
+func bestAccessFormat(lines [][]byte, formats []string, userFormat bool) (format string, n int, inferred bool) {
+	if userFormat {
+		return formats[0], accessReads(formats[0], lines), false
+	}
+	for _, fm := range formats {
+		if k := accessReads(fm, lines); k > n {
+			format, n = fm, k
+		}
+	}
+	if n < len(lines) {
+		if fm, _, err := parser.InferAccessFormat(lines); err == nil {
+			if k := accessReads(fm, lines); k > n {
+				format, n, inferred = fm, k, true
+			}
+		}
+	}
+	if n < len(lines) {
+		for _, fm := range commonFormats {
+			if k := accessReads(fm, lines); k > n {
+				format, n, inferred = fm, k, false
+			}
+		}
+	}
+	return format, n, inferred
+}
+
 // sniffAll decides each file's kind (and an access log's format) from its
 // first lines, by what the parsers recognise.
 func sniffAll(files []*inputFile, formats []string, userFormat bool) error {
-	cands := append(append([]string(nil), formats...), commonFormats...)
-	if userFormat {
-		cands = formats[:1]
+	cands := formats
+	if len(cands) == 0 {
+		cands = commonFormats[:1]
 	}
 	for _, f := range files {
 		lines, err := headLines(f.path, sniffLines)
@@ -317,29 +369,13 @@ func sniffAll(files []*inputFile, formats []string, userFormat bool) error {
 			continue
 		}
 		// The access format that reads the most lines.
-		bestFmt, bestN := "", 0
+		bestFmt, bestN, inferred := bestAccessFormat(lines, formats, userFormat)
 		var ev parser.Event
-		for _, fm := range cands {
-			p, err := parser.New(parser.Options{Source: parser.SourceNginxAccess, LogFormat: fm})
-			if err != nil {
-				continue
-			}
-			n := 0
-			for _, l := range lines {
-				p.Parse(l, &ev)
-				if ev.Kind == parser.KindRequest {
-					n++
-				}
-			}
-			if n > bestN {
-				bestFmt, bestN = fm, n
-			}
-		}
 		if f.forced {
 			if f.kind == parser.SourceNginxAccess {
-				f.format = bestFmt
+				f.format, f.inferred = bestFmt, inferred
 				if f.format == "" {
-					f.format = cands[0]
+					f.format, f.inferred = cands[0], false
 				}
 			}
 			continue
@@ -369,7 +405,7 @@ func sniffAll(files []*inputFile, formats []string, userFormat bool) error {
 		}
 		f.kind = best
 		if best == parser.SourceNginxAccess {
-			f.format = bestFmt
+			f.format, f.inferred = bestFmt, inferred
 			f.offset, f.hasOff = timeOffset(lines)
 		}
 	}
