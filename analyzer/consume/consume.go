@@ -61,6 +61,15 @@ type Consumer struct {
 	lastTime map[string]time.Time
 	// topo keys evidence by service (correlate.topology); nil: by label.
 	topo *analyzer.Topology
+	// dec reads record headers, interning the values that repeat.
+	dec record.Decoder
+	// kafkaIDs is the file id of each partition's records that have none.
+	kafkaIDs map[kafkaPartition]string
+}
+
+type kafkaPartition struct {
+	topic     string
+	partition int
 }
 
 // WithTopology keys the evidence by the service t maps each event to, so
@@ -81,7 +90,7 @@ func (c *Consumer) WithEvents(p Producer) *Consumer {
 func New(f Fetcher, w Writer, cfg Config, log *slog.Logger, m *Metrics) *Consumer {
 	return &Consumer{fetch: f, store: w, cfg: cfg, log: log, metrics: m,
 		parsers: map[parserKey]*parser.Parser{}, ShutdownTimeout: 15 * time.Second,
-		free: make(chan *clickhouse.Batch, 3), lastTime: map[string]time.Time{}}
+		free: make(chan *clickhouse.Batch, 3), lastTime: map[string]time.Time{}, kafkaIDs: map[kafkaPartition]string{}}
 }
 
 // Healthy reports whether the consumer is storing and committing, not
@@ -359,13 +368,13 @@ type parserKey struct{ kind, format, tz, boot string }
 // read becomes an unparsed row with the reason.
 func (c *Consumer) add(p *pending, m *kafka.Message, hdrs []record.Header, ev *parser.Event) {
 	b := p.batch
-	line, herr := record.FromHeaders(m.Value, hdrs)
+	line, herr := c.dec.Decode(m.Value, hdrs)
 	o := clickhouse.Origin{Host: line.Host, Service: line.Labels["service"], Path: line.Path, FileID: line.FileID,
 		Offset: line.Offset, ReadTime: line.ReadTime, Truncated: line.Truncated}
 	if o.FileID == "" {
 		// Not from culprit ship (kcat, rsyslog): the Kafka position is the
 		// only identity the line has, and it survives re-delivery.
-		o.FileID = "kafka:" + m.Topic + ":" + strconv.Itoa(m.Partition)
+		o.FileID = c.kafkaID(m)
 		o.Offset = m.Offset
 	}
 	if o.ReadTime.IsZero() {
@@ -413,6 +422,17 @@ func (c *Consumer) add(p *pending, m *kafka.Message, hdrs []record.Header, ev *p
 			p.events = append(p.events, kafka.Message{Key: eventKey(c.topo, &rec.Event, rec.Event.Hostname, o.Service), Value: v})
 		}
 	}
+}
+
+// kafkaID is the file id of a record from m's partition, built once.
+func (c *Consumer) kafkaID(m *kafka.Message) string {
+	k := kafkaPartition{m.Topic, m.Partition}
+	id, ok := c.kafkaIDs[k]
+	if !ok {
+		id = "kafka:" + m.Topic + ":" + strconv.Itoa(m.Partition)
+		c.kafkaIDs[k] = id
+	}
+	return id
 }
 
 // parserFor caches one Parser per source, format, zone and boot time: a

@@ -90,28 +90,76 @@ func (l *Line) Headers() []Header {
 // FromHeaders rebuilds a Line from a record's value and headers. Unknown
 // headers are ignored so that newer shippers work with older analyzers.
 func FromHeaders(value []byte, headers []Header) (Line, error) {
+	return decode(value, headers, nil)
+}
+
+// Decoder rebuilds Lines as FromHeaders does, for a consumer of many
+// records: the header values that repeat from record to record (host, kind,
+// path, file id, zone, log format, labels) become strings once rather than
+// once per record, which at 100 k records/s was most of what the analyzer
+// allocated. The zero Decoder is ready; it is not safe for concurrent use.
+type Decoder struct {
+	strs   map[string]string
+	labels map[string]string
+}
+
+// maxInterned bounds the strings a Decoder keeps: a fleet has few sources,
+// but file ids change with every rotation.
+const maxInterned = 1 << 14
+
+// Decode is FromHeaders, except that the Line's Labels map is the Decoder's
+// and changes with the next Decode.
+func (d *Decoder) Decode(value []byte, headers []Header) (Line, error) {
+	if d.strs == nil {
+		d.strs, d.labels = map[string]string{}, map[string]string{}
+	}
+	clear(d.labels)
+	return decode(value, headers, d)
+}
+
+// str returns b as a string, the same one every time for the same bytes.
+func (d *Decoder) str(b []byte) string {
+	if d == nil {
+		return string(b)
+	}
+	if s, ok := d.strs[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(d.strs) >= maxInterned {
+		clear(d.strs)
+	}
+	d.strs[s] = s
+	return s
+}
+
+// decode interns through d, which may be nil (then every value is a new
+// string and Labels a new map).
+func decode(value []byte, headers []Header, d *Decoder) (Line, error) {
 	l := Line{Value: value}
 	for _, h := range headers {
-		v := string(h.Value)
 		switch h.Key {
 		case HeaderHost:
-			l.Host = v
+			l.Host = d.str(h.Value)
 		case HeaderKind:
-			l.Kind = v
+			l.Kind = d.str(h.Value)
 		case HeaderPath:
-			l.Path = v
+			l.Path = d.str(h.Value)
 		case HeaderFileID:
-			l.FileID = v
+			l.FileID = d.str(h.Value)
 		case HeaderOffset:
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				return l, fmt.Errorf("record header %s=%q: %w", h.Key, v, err)
+			n, ok := parseDecimal(h.Value)
+			if !ok {
+				var err error
+				if n, err = strconv.ParseInt(string(h.Value), 10, 64); err != nil {
+					return l, fmt.Errorf("record header %s=%q: %w", h.Key, h.Value, err)
+				}
 			}
 			l.Offset = n
 		case HeaderReadTime, HeaderBootTime:
-			t, err := time.Parse(time.RFC3339Nano, v)
+			t, err := time.Parse(time.RFC3339Nano, string(h.Value))
 			if err != nil {
-				return l, fmt.Errorf("record header %s=%q: %w", h.Key, v, err)
+				return l, fmt.Errorf("record header %s=%q: %w", h.Key, h.Value, err)
 			}
 			if h.Key == HeaderReadTime {
 				l.ReadTime = t
@@ -119,19 +167,39 @@ func FromHeaders(value []byte, headers []Header) (Line, error) {
 				l.BootTime = t
 			}
 		case HeaderTZ:
-			l.TZ = v
+			l.TZ = d.str(h.Value)
 		case HeaderLogFormat:
-			l.LogFormat = v
+			l.LogFormat = d.str(h.Value)
 		case HeaderTruncated:
-			l.Truncated = v == "1"
+			l.Truncated = string(h.Value) == "1"
 		default:
 			if name, ok := strings.CutPrefix(h.Key, LabelPrefix); ok {
 				if l.Labels == nil {
-					l.Labels = map[string]string{}
+					if d != nil {
+						l.Labels = d.labels
+					} else {
+						l.Labels = map[string]string{}
+					}
 				}
-				l.Labels[name] = v
+				l.Labels[name] = d.str(h.Value)
 			}
 		}
 	}
 	return l, nil
+}
+
+// parseDecimal reads the plain digits the shipper writes, without the
+// string strconv needs; anything else (a sign, overflow) is left to strconv.
+func parseDecimal(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
 }
