@@ -27,10 +27,10 @@ type inputFile struct {
 	// inferred: format was built from the file's own lines
 	// (parser.InferAccessFormat), not found in a conf or given.
 	inferred bool
-	why    string // why it was skipped
-	offset int    // zone offset (seconds) its access times carry
-	hasOff bool
-	lines  int64
+	why      string // why it was skipped
+	offset   int    // zone offset (seconds) its access times carry
+	hasOff   bool
+	lines    int64
 }
 
 // Files a directory walk never reads as logs: sources, configs, notes.
