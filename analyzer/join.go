@@ -113,20 +113,40 @@ func (j *joinIndex[T]) take(host string, cid int64, key string, t time.Time, all
 }
 
 func (j *joinIndex[T]) remove(en joinEntry[T]) {
-	match := func(x joinEntry[T]) bool { return x.v == en.v }
 	if en.cid.cid > 0 {
-		if l := slices.DeleteFunc(j.byCID[en.cid], match); len(l) == 0 {
-			delete(j.byCID, en.cid)
-		} else {
-			j.byCID[en.cid] = l
-		}
+		drop(j.byCID, en.cid, en.v)
 	}
 	if en.key != "" {
-		if l := slices.DeleteFunc(j.byKey[en.key], match); len(l) == 0 {
-			delete(j.byKey, en.key)
-		} else {
-			j.byKey[en.key] = l
-		}
+		drop(j.byKey, en.key, en.v)
+	}
+}
+
+// drop removes v from m[k]. Lines of one second come in order and pair in
+// order, so the entry is most often the oldest or the newest of its list:
+// those are taken without scanning (a popular request line from one client,
+// a load balancer's, makes long lists).
+func drop[K comparable, T comparable](m map[K][]joinEntry[T], k K, v T) {
+	l := m[k]
+	i := -1
+	switch {
+	case len(l) == 0:
+		return
+	case l[0].v == v:
+		i = 0
+	case l[len(l)-1].v == v:
+		i = len(l) - 1
+	default:
+		i = slices.IndexFunc(l, func(x joinEntry[T]) bool { return x.v == v })
+	}
+	switch {
+	case i < 0:
+	case len(l) == 1:
+		delete(m, k)
+	case i == 0:
+		l[0] = joinEntry[T]{}
+		m[k] = l[1:]
+	default:
+		m[k] = slices.Delete(l, i, i+1)
 	}
 }
 
