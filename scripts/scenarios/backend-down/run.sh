@@ -5,44 +5,23 @@
 NAME=backend-down
 source "$(dirname "$0")/../common/lib.sh"
 NGX=18530 APP=18531
-HERE="$(cd "$(dirname "$0")" && pwd)"
 
-port_free $NGX; port_free $APP
+port_free $NGX $APP
 prepare
 
-{ nginx_head; cat <<CONF
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name users.local;
-        location / {
-            proxy_pass http://127.0.0.1:$APP;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
+nginx_proxy users.local "http://127.0.0.1:$APP"
 
-start_backend() {
-  $PY -u "$HERE/../slow-upstream/backend.py" --port $APP --slow-flag "$WORK/never" >>"$WORK/backend.out" 2>&1 &
-  BK=$!; track $BK
-}
-start_backend
-wait_port $APP
-nginx_start
-wait_port $NGX
+backend_start $APP backend.out
+nginx_up
 mark "backend on 127.0.0.1:$APP, nginx on 127.0.0.1:$NGX; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 10 --duration 40 --paths '/products=6,/search=3,/nope=1'
 sleep 14
-kill -9 $BK; wait $BK 2>/dev/null || true
+kill -9 $BACKEND_PID; wait $BACKEND_PID 2>/dev/null || true
 mark "backend killed (SIGKILL); its host's logs are not part of the capture"
 sleep 10
-start_backend
-wait_port $APP
+backend_start $APP backend.out
 mark "backend started again"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # backend-down

@@ -8,13 +8,12 @@ source "$(dirname "$0")/../common/lib.sh"
 NGX=18592 ORD=18593 SRCH=18594 INV=18595
 HERE="$(cd "$(dirname "$0")" && pwd)"
 
-port_free $NGX; port_free $ORD; port_free $SRCH; port_free $INV
+port_free $NGX $ORD $SRCH $INV
 prepare
 cp "$HERE/../deploy/app.js" "$WORK/orders.js"
 cp "$HERE/../crash-loop/app.js" "$WORK/inventory.js"
-cp "$HERE/../crash-loop/supervise.sh" "$WORK/"
 
-{ nginx_head; cat <<CONF
+nginx_conf <<CONF
     server {
         listen 127.0.0.1:$NGX;
         server_name shop.local;
@@ -32,23 +31,15 @@ cp "$HERE/../crash-loop/supervise.sh" "$WORK/"
             return 404;
         }
     }
-}
 CONF
-} >"$WORK/nginx.conf"
 
-start_orders() {
-  PORT=$ORD APP_VERSION=$1 node "$WORK/orders.js" >>"$WORK/orders.log" 2>&1 &
-  ORD_PID=$!; track $ORD_PID
-}
+start_orders() { PORT=$ORD APP_VERSION=$1 spawn orders.log node "$WORK/orders.js"; ORD_PID=$SPAWNED; }
 start_orders v41
-PORT=$INV bash "$WORK/supervise.sh" "$WORK/inventory.pid" node "$WORK/inventory.js" >>"$WORK/inventory.log" 2>&1 &
-SUP=$!; track $SUP
-on_exit 'kill $(cat "$WORK/inventory.pid") 2>/dev/null'
-$PY -u "$HERE/../slow-upstream/backend.py" --port $SRCH --slow-flag "$WORK/slow" >>"$WORK/search.log" 2>&1 &
-track $!
-wait_port $ORD; wait_port $INV; wait_port $SRCH
-nginx_start
-wait_port $NGX
+on_stop 'kill -TERM $ORD_PID 2>/dev/null; wait $ORD_PID 2>/dev/null'
+supervise inventory $INV inventory.log node "$WORK/inventory.js"
+backend_start $SRCH search.log "$WORK/slow"
+wait_port $ORD
+nginx_up
 mark "orders (Node) on 127.0.0.1:$ORD, search (Python) on 127.0.0.1:$SRCH, inventory (Node, restart loop) on 127.0.0.1:$INV, nginx on 127.0.0.1:$NGX; mixed load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 10 --duration 85 --paths '/orders=4,/orders/42=2,/search=3,/api/stock=4,/api/items/3=2,/favicon.ico=1,/wp-login.php=1'
 sleep 8
@@ -66,16 +57,8 @@ rm -f "$WORK/slow"
 mark "search fast again"
 sleep 3
 sleep 25
-mark "trigger: GET /api/import?format=v2 (inventory throws an uncaught TypeError)"
-curl -s -o /dev/null -w '%{http_code}\n' -A 'culprit-scenario-trigger/1.0' "http://127.0.0.1:$NGX/api/import?format=v2" >>"$WORK/trigger.out" || true
-mark "trigger request ended: $(tail -1 "$WORK/trigger.out")"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
-kill -TERM $ORD_PID 2>/dev/null; wait $ORD_PID 2>/dev/null || true
-kill $SUP; wait $SUP 2>/dev/null || true
-kill "$(cat "$WORK/inventory.pid")" 2>/dev/null || true
+trigger "/api/import?format=v2" "inventory throws an uncaught TypeError"
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # busy-hour

@@ -5,42 +5,20 @@ NAME=crash-twice
 source "$(dirname "$0")/../common/lib.sh"
 NGX=18462 APP=18463
 
-port_free $NGX; port_free $APP
+port_free $NGX $APP
 prepare
-cp "$(dirname "$0")/../crash-loop/app.js" "$(dirname "$0")/../crash-loop/supervise.sh" "$WORK/"
+cp "$(dirname "$0")/../crash-loop/app.js" "$WORK/"
+nginx_proxy inventory.local "http://127.0.0.1:$APP"
 
-{ nginx_head; cat <<CONF
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name inventory.local;
-        location / {
-            proxy_pass http://127.0.0.1:$APP;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
-
-PORT=$APP bash "$WORK/supervise.sh" "$WORK/app.pid" node "$WORK/app.js" >>"$WORK/app.log" 2>&1 &
-SUP=$!; track $SUP
-on_exit 'kill $(cat "$WORK/app.pid") 2>/dev/null'
-wait_port $APP
-nginx_start
-wait_port $NGX
+supervise app $APP app.log node "$WORK/app.js"
+nginx_up
 mark "app under restart loop on 127.0.0.1:$APP, nginx on 127.0.0.1:$NGX; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 6 --duration 72 --paths '/api/stock=6,/api/items/3=3,/nope=1'
-for at in 10 40; do
-  [ "$at" = 10 ] && sleep 10 || sleep 40
-  mark "trigger: GET /api/import?format=v2 (uncaught TypeError)"
-  curl -s -o /dev/null -w '%{http_code}\n' -A 'culprit-scenario-trigger/1.0' "http://127.0.0.1:$NGX/api/import?format=v2" >>"$WORK/trigger.out" || true
-  mark "trigger request ended: $(tail -1 "$WORK/trigger.out")"
-done
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
-kill $SUP; wait $SUP 2>/dev/null || true
-kill "$(cat "$WORK/app.pid")" 2>/dev/null || true
+sleep 10
+trigger "/api/import?format=v2" "uncaught TypeError"
+sleep 40
+trigger "/api/import?format=v2" "uncaught TypeError"
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # crash-twice

@@ -6,46 +6,26 @@
 NAME=deploy-noisy-oom
 source "$(dirname "$0")/../common/lib.sh"
 NGX=18454 APP=18455
-CG=/sys/fs/cgroup/memory/culprit-scn-noisy
 
-port_free $NGX; port_free $APP
+port_free $NGX $APP
 prepare
 cp "$(dirname "$0")/../deploy/app.js" "$WORK/app.js"
-[ -d "$CG" ] && rmdir "$CG" 2>/dev/null || true
-mkdir -p "$CG"
-echo $((64 << 20)) >"$CG/memory.limit_in_bytes"
-on_exit "sleep 0.3; rmdir $CG"
+memcg culprit-scn-noisy 64
 
-{ nginx_head; cat <<CONF
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name orders.local;
-        location / {
-            proxy_pass http://127.0.0.1:$APP;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
+nginx_proxy orders.local "http://127.0.0.1:$APP"
 
-start_app() {
-  PORT=$APP APP_VERSION=$1 node "$WORK/app.js" >>"$WORK/app.log" 2>&1 &
-  APP_PID=$!
-  track "$APP_PID"
-}
-
+start_app() { PORT=$APP APP_VERSION=$1 spawn app.log node "$WORK/app.js"; APP_PID=$SPAWNED; wait_port $APP; }
 start_app v41
-wait_port $APP
+on_stop 'kill -TERM "$APP_PID"; wait "$APP_PID"'
 mark "orders-api v41 started (pid $APP_PID) on 127.0.0.1:$APP"
-nginx_start
-wait_port $NGX
+nginx_up
 DMESG_FROM=$(date -u +%s)
 mark "nginx started on 127.0.0.1:$NGX; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 10 --duration 40 --paths '/orders=6,/orders/42=3,/robots.txt=1'
 sleep 14
 mark "unrelated batch job (python3 report script) starts in memory cgroup culprit-scn-noisy (64 MiB) and allocates"
-bash -c "echo \$\$ >$CG/cgroup.procs; exec $PY -c 'b=[]
-while True: b.append(bytearray(8<<20))'" >>"$WORK/batch.out" 2>&1 || true
+in_memcg $PY -c 'b=[]
+while True: b.append(bytearray(8<<20))' >>"$WORK/batch.out" 2>&1 || true
 mark "batch job ended (killed)"
 sleep 1
 mark "deploy: SIGTERM to orders-api v41 (pid $APP_PID)"
@@ -54,13 +34,8 @@ wait "$APP_PID" || true
 mark "orders-api v41 exited; installing v42 (4 s)"
 sleep 4
 start_app v42
-wait_port $APP
 mark "orders-api v42 started (pid $APP_PID) and listening"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
-kill -TERM "$APP_PID"; wait "$APP_PID" || true
+wind_down
 
 dmesg --time-format iso | $PY "$COMMON/oomblocks.py" --since "$DMESG_FROM" --cgroup /culprit-scn-noisy >"$WORK/kern.log"
 [ -s "$WORK/kern.log" ] || { log "no OOM kill in dmesg"; exit 1; }

@@ -5,33 +5,17 @@ NAME=deploy
 source "$(dirname "$0")/../common/lib.sh"
 NGX=18450 APP=18451
 
-port_free $NGX; port_free $APP
+port_free $NGX $APP
 prepare
 cp "$(dirname "$0")/app.js" "$WORK/app.js"
 
-{ nginx_head; cat <<CONF
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name orders.local;
-        location / {
-            proxy_pass http://127.0.0.1:$APP;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
+nginx_proxy orders.local "http://127.0.0.1:$APP"
 
-start_app() {
-  PORT=$APP APP_VERSION=$1 node "$WORK/app.js" >>"$WORK/app.log" 2>&1 &
-  APP_PID=$!
-  track "$APP_PID"
-}
-
+start_app() { PORT=$APP APP_VERSION=$1 spawn app.log node "$WORK/app.js"; APP_PID=$SPAWNED; wait_port $APP; }
 start_app v41
-wait_port $APP
+on_stop 'kill -TERM "$APP_PID"; wait "$APP_PID"'
 mark "orders-api v41 started (pid $APP_PID) on 127.0.0.1:$APP"
-nginx_start
-wait_port $NGX
+nginx_up
 mark "nginx started on 127.0.0.1:$NGX; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 10 --duration 40 --paths '/orders=6,/orders/42=3,/robots.txt=1'
 sleep 15
@@ -41,13 +25,8 @@ wait "$APP_PID" || true
 mark "orders-api v41 exited; installing v42 (4 s)"
 sleep 4
 start_app v42
-wait_port $APP
 mark "orders-api v42 started (pid $APP_PID) and listening"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
-kill -TERM "$APP_PID"; wait "$APP_PID" || true
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # deploy

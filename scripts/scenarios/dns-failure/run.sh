@@ -7,10 +7,10 @@ source "$(dirname "$0")/../common/lib.sh"
 NGX=18480 DNSP=18481 APP=18482
 HOSTNAME_UP=catalog.svc.internal
 
-port_free $NGX; port_free $APP
+port_free $NGX $APP
 prepare
 
-{ nginx_head; cat <<CONF
+nginx_conf <<CONF
     resolver 127.0.0.1:$DNSP valid=1s ipv6=off;
     resolver_timeout 2s;
     server {
@@ -21,17 +21,11 @@ prepare
             proxy_pass http://\$catalog;
         }
     }
-}
 CONF
-} >"$WORK/nginx.conf"
 
-$PY -u "$(dirname "$0")/dns.py" --port $DNSP --fail-flag "$WORK/dns-fail" >>"$WORK/dns.out" 2>&1 &
-track $!
-$PY -u "$COMMON/../slow-upstream/backend.py" --port $APP --slow-flag "$WORK/never" >>"$WORK/backend.log" 2>&1 &
-track $!
-wait_port $APP
-nginx_start
-wait_port $NGX
+spawn dns.out $PY -u "$(dirname "$0")/dns.py" --port $DNSP --fail-flag "$WORK/dns-fail"
+backend_start $APP backend.log
+nginx_up
 mark "DNS server on 127.0.0.1:$DNSP/udp ($HOSTNAME_UP -> 127.0.0.1, TTL 1), backend on 127.0.0.1:$APP, nginx on 127.0.0.1:$NGX; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 10 --duration 40 --paths '/products=6,/search=3,/nope=1'
 sleep 14
@@ -40,10 +34,7 @@ mark "DNS server answers SERVFAIL for every query"
 sleep 12
 rm -f "$WORK/dns-fail"
 mark "DNS server answers again"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # dns-failure

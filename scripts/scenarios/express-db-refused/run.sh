@@ -6,43 +6,27 @@ source "$(dirname "$0")/../common/lib.sh"
 NGX=18440 APP=18441 DB=18542
 
 npm_deps
-port_free $NGX; port_free $APP; port_free $DB
+port_free $NGX $APP $DB
 prepare
 cp "$(dirname "$0")/app.js" "$(dirname "$0")/db.js" "$WORK/"
 ln -s "$NPM_DIR/node_modules" "$WORK/node_modules"
 
-{ nginx_head; cat <<CONF
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name orders.local;
-        location / {
-            proxy_pass http://127.0.0.1:$APP;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
+nginx_proxy orders.local "http://127.0.0.1:$APP"
 
-DB_PORT=$DB node "$WORK/db.js" & DB_PID=$!; track $DB_PID
-wait_port $DB
-PORT=$APP DB_PORT=$DB node "$WORK/app.js" >>"$WORK/app.log" 2>&1 &
-track $!
+start_db() { DB_PORT=$DB spawn db.out node "$WORK/db.js"; DB_PID=$SPAWNED; wait_port $DB; }
+start_db
+PORT=$APP DB_PORT=$DB spawn app.log node "$WORK/app.js"
 wait_port $APP
-nginx_start
-wait_port $NGX
+nginx_up
 mark "database stand-in on 127.0.0.1:$DB, Express app on 127.0.0.1:$APP, nginx on 127.0.0.1:$NGX; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 10 --duration 40 --paths '/api/orders=5,/api/orders/7=3,/health=1,/nope=1'
 sleep 13
 kill "$DB_PID"; wait "$DB_PID" 2>/dev/null || true
 mark "database stopped: 127.0.0.1:$DB refuses connections"
 sleep 14
-DB_PORT=$DB node "$WORK/db.js" & DB_PID=$!; track $DB_PID
-wait_port $DB
+start_db
 mark "database back on 127.0.0.1:$DB"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # express-db-refused

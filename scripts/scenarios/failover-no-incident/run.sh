@@ -6,38 +6,20 @@
 NAME=failover-no-incident
 source "$(dirname "$0")/../common/lib.sh"
 NGX=18550 DEAD=18551 LIVE=18552
-HERE="$(cd "$(dirname "$0")" && pwd)"
 
-port_free $NGX; port_free $DEAD; port_free $LIVE
+port_free $NGX $DEAD $LIVE
 prepare
 
-{ nginx_head; cat <<CONF
-    upstream users {
-        server 127.0.0.1:$DEAD max_fails=1 fail_timeout=5s;
-        server 127.0.0.1:$LIVE max_fails=1 fail_timeout=5s;
-    }
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name users.local;
-        location / {
-            proxy_pass http://users;
-        }
-    }
-}
+nginx_group users users.local <<CONF
+server 127.0.0.1:$DEAD max_fails=1 fail_timeout=5s;
+server 127.0.0.1:$LIVE max_fails=1 fail_timeout=5s;
 CONF
-} >"$WORK/nginx.conf"
 
-$PY -u "$HERE/../slow-upstream/backend.py" --port $LIVE --slow-flag "$WORK/never" >>"$WORK/backend.log" 2>&1 &
-track $!
-wait_port $LIVE
-nginx_start
-wait_port $NGX
+backend_start $LIVE backend.log
+nginx_up
 mark "live backend on 127.0.0.1:$LIVE, nothing on 127.0.0.1:$DEAD, nginx on 127.0.0.1:$NGX (upstream users = both); steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 10 --duration 40 --paths '/products=6,/search=3,/nope=1'
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # failover-no-incident

@@ -7,47 +7,23 @@ source "$(dirname "$0")/../common/lib.sh"
 NGX=18444 APP=18445 PAY=18546
 HERE="$(cd "$(dirname "$0")" && pwd)"
 
-port_free $NGX; port_free $APP; port_free $PAY
+port_free $NGX $APP $PAY
 prepare
 cp "$HERE/app.py" "$WORK/app.py"
+nginx_proxy checkout.local "http://127.0.0.1:$APP"
 
-{ nginx_head; cat <<CONF
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name checkout.local;
-        location / {
-            proxy_pass http://127.0.0.1:$APP;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
-
-start_payments() {
-  $PY -u "$HERE/../slow-upstream/backend.py" --port $PAY --slow-flag "$WORK/never" >>"$WORK/payments.out" 2>&1 &
-  PAY_PID=$!; track $PAY_PID
-}
-start_payments
-PAYMENTS_URL="http://127.0.0.1:$PAY" /usr/bin/gunicorn --chdir "$WORK" --bind 127.0.0.1:$APP --workers 2 \
-  --error-logfile "$WORK/gunicorn.log" --pid "$WORK/gunicorn.pid" app:app &
-track $!
-wait_port $PAY; wait_port $APP 15
-nginx_start
-wait_port $NGX
+backend_start $PAY payments.out
+PAYMENTS_URL="http://127.0.0.1:$PAY" gunicorn_start $APP --workers 2
+nginx_up
 mark "payments stand-in on 127.0.0.1:$PAY, gunicorn (Flask checkout) on 127.0.0.1:$APP, nginx on 127.0.0.1:$NGX; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 8 --duration 40 --paths '/checkout=3,/cart=4,/nope=1'
 sleep 14
-kill "$PAY_PID"; wait "$PAY_PID" 2>/dev/null || true
+kill "$BACKEND_PID"; wait "$BACKEND_PID" 2>/dev/null || true
 mark "payments service stopped: 127.0.0.1:$PAY refuses connections"
 sleep 12
-start_payments
-wait_port $PAY
+backend_start $PAY payments.out
 mark "payments service back"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
-kill -TERM "$(cat "$WORK/gunicorn.pid")"; sleep 1
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # flask-dependency-500

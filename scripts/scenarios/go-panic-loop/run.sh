@@ -6,43 +6,20 @@ source "$(dirname "$0")/../common/lib.sh"
 NGX=18590 APP=18591
 HERE="$(cd "$(dirname "$0")" && pwd)"
 
-port_free $NGX; port_free $APP
+port_free $NGX $APP
 prepare
 mkdir -p "$WORK/src"
 cp "$HERE/main.go.in" "$WORK/src/main.go"
 (cd "$WORK/src" && printf 'module billingsync\n\ngo 1.21\n' >go.mod && CGO_ENABLED=0 go build -o "$WORK/billing-sync" .)
-cp "$HERE/../crash-loop/supervise.sh" "$WORK/"
+nginx_proxy billing.local "http://127.0.0.1:$APP"
 
-{ nginx_head; cat <<CONF
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name billing.local;
-        location / {
-            proxy_pass http://127.0.0.1:$APP;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
-
-PORT=$APP bash "$WORK/supervise.sh" "$WORK/app.pid" "$WORK/billing-sync" >>"$WORK/app.log" 2>&1 &
-SUP=$!; track $SUP
-on_exit 'kill $(cat "$WORK/app.pid") 2>/dev/null'
-wait_port $APP
-nginx_start
-wait_port $NGX
+supervise app $APP app.log "$WORK/billing-sync"
+nginx_up
 mark "billing-sync (Go) under restart loop on 127.0.0.1:$APP, nginx on 127.0.0.1:$NGX; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 10 --duration 40 --paths '/api/invoices=6,/api/invoices/5=3,/nope=1'
 sleep 15
-mark "trigger: GET /api/sync?tenant=acme (panic in a goroutine)"
-curl -s -o /dev/null -w '%{http_code}\n' -A 'culprit-scenario-trigger/1.0' "http://127.0.0.1:$NGX/api/sync?tenant=acme" >>"$WORK/trigger.out" || true
-mark "trigger request ended: $(tail -1 "$WORK/trigger.out")"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
-kill $SUP; wait $SUP 2>/dev/null || true
-kill "$(cat "$WORK/app.pid")" 2>/dev/null || true
+trigger "/api/sync?tenant=acme" "panic in a goroutine"
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # go-panic-loop

@@ -6,37 +6,21 @@
 NAME=group-down
 source "$(dirname "$0")/../common/lib.sh"
 NGX=18534 A=18535 B=18536
-HERE="$(cd "$(dirname "$0")" && pwd)"
 
-port_free $NGX; port_free $A; port_free $B
+port_free $NGX $A $B
 prepare
 
-{ nginx_head; cat <<CONF
-    upstream users_api {
-        server 127.0.0.1:$A max_fails=1 fail_timeout=5s;
-        server 127.0.0.1:$B max_fails=1 fail_timeout=5s;
-    }
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name users.local;
-        location / {
-            proxy_pass http://users_api;
-        }
-    }
-}
+nginx_group users_api users.local <<CONF
+server 127.0.0.1:$A max_fails=1 fail_timeout=5s;
+server 127.0.0.1:$B max_fails=1 fail_timeout=5s;
 CONF
-} >"$WORK/nginx.conf"
 
 start_pair() {
-  $PY -u "$HERE/../slow-upstream/backend.py" --port $A --slow-flag "$WORK/never" >>"$WORK/a.out" 2>&1 &
-  PA=$!; track $PA
-  $PY -u "$HERE/../slow-upstream/backend.py" --port $B --slow-flag "$WORK/never" >>"$WORK/b.out" 2>&1 &
-  PB=$!; track $PB
-  wait_port $A; wait_port $B
+  backend_start $A a.out; PA=$BACKEND_PID
+  backend_start $B b.out; PB=$BACKEND_PID
 }
 start_pair
-nginx_start
-wait_port $NGX
+nginx_up
 mark "users_api instances on 127.0.0.1:$A and 127.0.0.1:$B (upstream group users_api), nginx on 127.0.0.1:$NGX; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 10 --duration 40 --paths '/products=6,/search=3,/nope=1'
 sleep 14
@@ -45,10 +29,7 @@ mark "both instances killed (SIGKILL); their logs are not part of the capture"
 sleep 12
 start_pair
 mark "both instances started again"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # group-down

@@ -7,51 +7,27 @@
 NAME=gunicorn-oom-kmsg
 source "$(dirname "$0")/../common/lib.sh"
 NGX=18520 APP=18521
-CG=/sys/fs/cgroup/memory/culprit-scn-gunioom
 LIMIT_MB=${LIMIT_MB:-128}
 
-port_free $NGX; port_free $APP
+port_free $NGX $APP
 prepare
 cp "$(dirname "$0")/app.py" "$WORK/app.py"
-[ -d "$CG" ] && rmdir "$CG" 2>/dev/null || true
-mkdir -p "$CG"
-echo $((LIMIT_MB << 20)) >"$CG/memory.limit_in_bytes"
-on_exit "sleep 0.5; rmdir $CG"
+memcg culprit-scn-gunioom "$LIMIT_MB"
+echo "server 127.0.0.1:$APP;" | nginx_group billing billing.local
 
-{ nginx_head; cat <<CONF
-    upstream billing { server 127.0.0.1:$APP; }
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name billing.local;
-        location / {
-            proxy_pass http://billing;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
-
-bash -c "echo \$\$ >$CG/cgroup.procs; exec /usr/bin/gunicorn --chdir $WORK --bind 127.0.0.1:$APP --workers 2 --timeout 30 \
-  --error-logfile $WORK/gunicorn.log --pid $WORK/gunicorn.pid app:app" &
-track $!
-wait_port $APP 15
-nginx_start
-wait_port $NGX
+WRAP=in_memcg gunicorn_start $APP --workers 2 --timeout 30
+nginx_up
 SINCE=$($PY "$COMMON/kmsg.py" --now-usec)
 mark "gunicorn (2 sync workers) in memory cgroup culprit-scn-gunioom (limit $LIMIT_MB MiB) on 127.0.0.1:$APP, nginx on 127.0.0.1:$NGX; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 8 --duration 40 --paths '/api/items=7,/=2,/favicon.ico=1'
 sleep 15
 for i in 1 2 3; do
   mark "import job: GET /import (attempt $i)"
-  curl -s -o /dev/null -w '%{http_code}\n' -A 'culprit-scenario-import/1.0' "http://127.0.0.1:$NGX/import?batch=2026-11" >>"$WORK/trigger.out" || true
-  mark "import attempt $i ended: $(tail -1 "$WORK/trigger.out")"
+  code=$(http_get "/import?batch=2026-11" culprit-scenario-import/1.0)
+  mark "import attempt $i ended: $code"
   sleep 0.3
 done
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
-kill -TERM "$(cat "$WORK/gunicorn.pid")"; sleep 1.5
+wind_down
 
 $PY "$COMMON/kmsg.py" --since-usec "$SINCE" --cgroup /culprit-scn-gunioom >"$WORK/kmsg.log"
 [ -s "$WORK/kmsg.log" ] || { log "no OOM kill in /dev/kmsg"; exit 1; }
@@ -60,7 +36,7 @@ BOOT=$($PY "$COMMON/kmsg.py" --boot-time)
 cat >"$WORK/README.in" <<MD
 # gunicorn-oom-kmsg
 
-Debian's gunicorn $(/usr/bin/gunicorn --version | awk '{print $3}' | tr -d ')') (2 sync workers, \`--timeout 30\`) serves a Flask app (\`app.py\`) inside the
+Debian's gunicorn $(gunicorn_version) (2 sync workers, \`--timeout 30\`) serves a Flask app (\`app.py\`) inside the
 cgroup v1 memory cgroup \`/culprit-scn-gunioom\` limited to $LIMIT_MB MiB, behind nginx (\`127.0.0.1:$NGX\` ->
 upstream block \`billing\` = \`127.0.0.1:$APP\`). Under a steady 8 requests/s, an import job calls
 \`/import\` three times in a row; each call makes a worker allocate 16 MiB chunks until the real kernel

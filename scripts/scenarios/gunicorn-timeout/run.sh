@@ -6,46 +6,23 @@ NAME=gunicorn-timeout
 source "$(dirname "$0")/../common/lib.sh"
 NGX=18420 APP=18421
 
-port_free $NGX; port_free $APP
+port_free $NGX $APP
 prepare
-cp "$(dirname "$0")/app.py" "$WORK/app.py"
+cp "$COMMON/reports.py" "$WORK/app.py"
+echo "server 127.0.0.1:$APP;" | nginx_group reports reports.local
 
-{ nginx_head; cat <<CONF
-    upstream reports { server 127.0.0.1:$APP; }
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name reports.local;
-        location / {
-            proxy_pass http://reports;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
-
-/usr/bin/gunicorn --chdir "$WORK" --bind 127.0.0.1:$APP --workers 2 --timeout 2 \
-  --error-logfile "$WORK/gunicorn.log" --access-logfile "$WORK/gunicorn-access.log" \
-  --pid "$WORK/gunicorn.pid" app:app &
-track $!
-wait_port $APP 15
-nginx_start
-wait_port $NGX
+gunicorn_start $APP --workers 2 --timeout 2 --access-logfile "$WORK/gunicorn-access.log"
+nginx_up
 mark "gunicorn (2 sync workers, --timeout 2) on 127.0.0.1:$APP and nginx on 127.0.0.1:$NGX started; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 8 --duration 40 --paths '/api/items=7,/=2,/favicon.ico=1'
 sleep 14
-mark "slow exports begin: GET /reports/export (5 s each) once a second for 10 s"
-$PY "$COMMON/load.py" --base "http://127.0.0.1:$NGX" --rate 1 --duration 10 --paths '/reports/export=1' --ua 'culprit-scenario-export/1.0' >>"$WORK/load.out" 2>&1
-mark "slow exports end"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
-kill -TERM "$(cat "$WORK/gunicorn.pid")"; sleep 1
+burst "slow exports: GET /reports/export (5 s each) once a second for 10 s" --rate 1 --duration 10 --paths '/reports/export=1' --ua 'culprit-scenario-export/1.0'
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # gunicorn-timeout
 
-A Flask app (\`app.py\`) served by Debian's gunicorn $(/usr/bin/gunicorn --version | awk '{print $3}' | tr -d ')') with 2 sync workers and
+A Flask app (\`common/reports.py\`) served by Debian's gunicorn $(gunicorn_version) with 2 sync workers and
 \`--timeout 2\`, behind nginx (\`127.0.0.1:$NGX\` -> upstream block \`reports\` = \`127.0.0.1:$APP\`).
 A steady 8 requests/s hits fast paths; during 10 s, one request a second asks for \`/reports/export\`,
 which sleeps 5 s. gunicorn's arbiter logs \`[CRITICAL] WORKER TIMEOUT (pid:N)\` and kills the worker,

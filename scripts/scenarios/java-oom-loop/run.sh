@@ -8,42 +8,19 @@ source "$(dirname "$0")/../common/lib.sh"
 NGX=18596 APP=18597
 HERE="$(cd "$(dirname "$0")" && pwd)"
 
-port_free $NGX; port_free $APP
+port_free $NGX $APP
 prepare
 mkdir -p "$WORK/classes"
 javac -d "$WORK/classes" "$HERE/Ledger.java"
-cp "$HERE/../crash-loop/supervise.sh" "$WORK/"
+nginx_proxy ledger.local "http://127.0.0.1:$APP"
 
-{ nginx_head; cat <<CONF
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name ledger.local;
-        location / {
-            proxy_pass http://127.0.0.1:$APP;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
-
-PORT=$APP bash "$WORK/supervise.sh" "$WORK/app.pid" java -Xmx48m -XX:+ExitOnOutOfMemoryError -cp "$WORK/classes" Ledger >>"$WORK/app.log" 2>&1 &
-SUP=$!; track $SUP
-on_exit 'kill $(cat "$WORK/app.pid") 2>/dev/null'
-wait_port $APP 20
-nginx_start
-wait_port $NGX
+supervise app $APP app.log java -Xmx48m -XX:+ExitOnOutOfMemoryError -cp "$WORK/classes" Ledger
+nginx_up
 mark "ledger (Java, -Xmx48m, ExitOnOutOfMemoryError) under restart loop on 127.0.0.1:$APP, nginx on 127.0.0.1:$NGX; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 10 --duration 40 --paths '/api/balance=6,/api/entries/9=3,/nope=1'
 sleep 15
-mark "trigger: GET /api/reconcile (loads everything into the heap)"
-curl -s -o /dev/null -w '%{http_code}\n' -A 'culprit-scenario-trigger/1.0' "http://127.0.0.1:$NGX/api/reconcile" >>"$WORK/trigger.out" || true
-mark "trigger request ended: $(tail -1 "$WORK/trigger.out")"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
-kill $SUP; wait $SUP 2>/dev/null || true
-kill "$(cat "$WORK/app.pid")" 2>/dev/null || true
+trigger /api/reconcile "loads everything into the heap"
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # java-oom-loop

@@ -6,61 +6,26 @@ NAME=node-heap-oom
 source "$(dirname "$0")/../common/lib.sh"
 NGX=18580 APP=18581
 
-npm_deps
-PM2="$NPM_DIR/node_modules/.bin/pm2"
-export PM2_HOME="$WORK/pm2home"
-port_free $NGX; port_free $APP
+port_free $NGX $APP
+pm2_setup
 prepare
 cp "$(dirname "$0")/app.js" "$WORK/app.js"
-on_exit "$PM2 kill >/dev/null 2>&1"
+pm2_app crm-api $APP 2000 "node_args: '--max-old-space-size=64'"
+nginx_proxy crm.local "http://127.0.0.1:$APP"
 
-cat >"$WORK/ecosystem.config.js" <<JS
-module.exports = { apps: [{
-  name: 'crm-api',
-  script: '$WORK/app.js',
-  node_args: '--max-old-space-size=64',
-  env: { PORT: '$APP', WARM_MS: '2000' },
-  time: true,
-  autorestart: true,
-  out_file: '$WORK/crm-api-out.log',
-  error_file: '$WORK/crm-api-error.log',
-}] };
-JS
-
-{ nginx_head; cat <<CONF
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name crm.local;
-        location / {
-            proxy_pass http://127.0.0.1:$APP;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
-
-"$PM2" start "$WORK/ecosystem.config.js" >"$WORK/pm2-cli.out" 2>&1
+pm2_start
 mark "pm2 started crm-api (node --max-old-space-size=64)"
-wait_port $APP 15
-nginx_start
-wait_port $NGX
+nginx_up
 mark "nginx started on 127.0.0.1:$NGX, proxy to 127.0.0.1:$APP; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 10 --duration 40 --paths '/api/customers=6,/api/customers/12=3,/nope=1' --timeout 20
 sleep 15
-mark "trigger: GET /api/export?all=1 (fills the V8 heap)"
-curl -s -o /dev/null -w '%{http_code}\n' -A 'culprit-scenario-trigger/1.0' "http://127.0.0.1:$NGX/api/export?all=1" >>"$WORK/trigger.out" || true
-mark "trigger request ended: $(tail -1 "$WORK/trigger.out")"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
-"$PM2" kill >/dev/null 2>&1 || true
-cp "$PM2_HOME/pm2.log" "$WORK/pm2.log"
+trigger "/api/export?all=1" "fills the V8 heap"
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # node-heap-oom
 
-A Node $(node -v) HTTP app (\`app.js\`, name \`crm-api\`) runs under PM2 $(node -p "require('$NPM_DIR/node_modules/pm2/package.json').version") (fork mode, \`time: true\`,
+A Node $(node -v) HTTP app (\`app.js\`, name \`crm-api\`) runs under PM2 $(pm2_version) (fork mode, \`time: true\`,
 \`node_args: --max-old-space-size=64\`), behind nginx (\`127.0.0.1:$NGX\` -> \`127.0.0.1:$APP\`). Under a steady
 10 requests/s, one request to \`/api/export\` builds an unbounded array: V8 hits its heap limit, prints
 "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory" with a native stack

@@ -10,79 +10,30 @@ BACKLOG=${BACKLOG:-2}
 
 port_free $NGX
 prepare
-SOCK="$WORK/php-fpm.sock"
-mkdir -p "$WORK/www"
-cat >"$WORK/www/index.php" <<'PHP'
-<?php
-header('Content-Type: application/json');
-echo json_encode(['page' => 'home', 'time' => time()]), "\n";
-PHP
-cat >"$WORK/www/report.php" <<'PHP'
-<?php
-// A report that waits on a slow query.
-usleep(1500000);
-header('Content-Type: application/json');
-echo json_encode(['report' => 'monthly', 'rows' => 1200]), "\n";
-PHP
+cp -r "$(dirname "$0")/www" "$WORK/"
 
-cat >"$WORK/php-fpm.conf" <<CONF
-[global]
-pid = $WORK/php-fpm.pid
-error_log = $WORK/php-fpm.log
-log_level = notice
-daemonize = no
-
-[shop]
-listen = $SOCK
-listen.backlog = $BACKLOG
-; nginx workers run as nobody
-listen.mode = 0666
+phpfpm_start <<POOL
 pm = dynamic
 pm.max_children = 2
 pm.start_servers = 2
 pm.min_spare_servers = 2
 pm.max_spare_servers = 2
+listen.backlog = $BACKLOG
 access.log = $WORK/php-fpm-access.log
 access.format = "%{%Y-%m-%dT%H:%M:%S%z}t %m %r%Q%q %s %{mili}d ms pid=%p"
-CONF
-
-{ nginx_head; cat <<CONF
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name shop.local;
-        root $WORK/www;
-        location ~ \.php\$ {
-            include /etc/nginx/fastcgi_params;
-            fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;
-            fastcgi_pass unix:$SOCK;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
-
-# -R: this scenario runs as root; the pool then runs as root too (private, loopback only).
-php-fpm8.2 -R -y "$WORK/php-fpm.conf" -F &
-FPM=$!; track $FPM
-for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
-nginx_start
-wait_port $NGX
+POOL
+nginx_php shop.local
+nginx_up
 mark "php-fpm (pool shop, unix socket, pm dynamic, max_children 2, listen.backlog $BACKLOG) and nginx on 127.0.0.1:$NGX started; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 6 --duration 40 --paths '/index.php=7,/static/missing.css=1'
 sleep 14
-mark "burst: 12 requests/s to /report.php (1.5 s each) for 10 s"
-$PY "$COMMON/load.py" --base "http://127.0.0.1:$NGX" --rate 12 --duration 10 --paths '/report.php=1' --ua 'culprit-scenario-burst/1.0' >>"$WORK/load.out" 2>&1
-mark "burst ended"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
-kill -QUIT $FPM; wait $FPM 2>/dev/null || true
+burst "burst: 12 requests/s to /report.php (1.5 s each) for 10 s" --rate 12 --duration 10 --paths '/report.php=1' --ua 'culprit-scenario-burst/1.0'
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # phpfpm-saturation
 
-Debian's php-fpm $(php-fpm8.2 -v | head -1 | awk '{print $2}') runs a private pool \`shop\` on the unix socket \`$SOCK\` with
+Debian's php-fpm $(phpfpm_version) runs a private pool \`shop\` on the unix socket \`$SOCK\` with
 \`pm = dynamic\`, \`pm.max_children = 2\` and \`listen.backlog = $BACKLOG\`; nginx (\`127.0.0.1:$NGX\`)
 passes \`*.php\` to it. A steady 6 requests/s (a fast \`index.php\` and a missing static file) runs for 40 s; 14 s in, a
 burst of 12 requests/s to \`report.php\` (sleeps 1.5 s) lasts 10 s. Both children are busy, the socket's

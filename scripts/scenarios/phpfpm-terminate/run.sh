@@ -8,71 +8,25 @@ NGX=18570
 
 port_free $NGX
 prepare
-SOCK="$WORK/php-fpm.sock"
-mkdir -p "$WORK/www"
-cat >"$WORK/www/index.php" <<'PHP'
-<?php
-header('Content-Type: application/json');
-echo json_encode(['page' => 'home']), "\n";
-PHP
-cat >"$WORK/www/checkout.php" <<'PHP'
-<?php
-// Calls a payment provider that hangs.
-sleep(5);
-echo "paid\n";
-PHP
+cp -r "$(dirname "$0")/www" "$WORK/"
 
-cat >"$WORK/php-fpm.conf" <<CONF
-[global]
-pid = $WORK/php-fpm.pid
-error_log = $WORK/php-fpm.log
-log_level = notice
-daemonize = no
-
-[shop]
-listen = $SOCK
-listen.mode = 0666
+phpfpm_start <<POOL
 pm = static
 pm.max_children = 4
 request_terminate_timeout = 2s
-CONF
-
-{ nginx_head; cat <<CONF
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name shop.local;
-        root $WORK/www;
-        location ~ \.php\$ {
-            include /etc/nginx/fastcgi_params;
-            fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;
-            fastcgi_pass unix:$SOCK;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
-
-php-fpm8.2 -R -y "$WORK/php-fpm.conf" -F &
-FPM=$!; track $FPM
-for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
-nginx_start
-wait_port $NGX
+POOL
+nginx_php shop.local
+nginx_up
 mark "php-fpm (pool shop, static 4 children, request_terminate_timeout 2s) and nginx on 127.0.0.1:$NGX; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 6 --duration 40 --paths '/index.php=7,/missing.php=1'
 sleep 14
-mark "checkouts begin: GET /checkout.php (hangs 5 s) once a second for 8 s"
-$PY "$COMMON/load.py" --base "http://127.0.0.1:$NGX" --rate 1 --duration 8 --paths '/checkout.php=1' --ua 'culprit-scenario-checkout/1.0' >>"$WORK/load.out" 2>&1
-mark "checkouts end"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
-kill -QUIT $FPM; wait $FPM 2>/dev/null || true
+burst "checkouts: GET /checkout.php (hangs 5 s) once a second for 8 s" --rate 1 --duration 8 --paths '/checkout.php=1' --ua 'culprit-scenario-checkout/1.0'
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # phpfpm-terminate
 
-Debian's php-fpm $(php-fpm8.2 -v | head -1 | awk '{print $2}') runs a private pool \`shop\` (\`pm = static\`, 4 children,
+Debian's php-fpm $(phpfpm_version) runs a private pool \`shop\` (\`pm = static\`, 4 children,
 \`request_terminate_timeout = 2s\`) on the unix socket \`$SOCK\`, behind nginx (\`127.0.0.1:$NGX\`).
 Under a steady 6 requests/s, one request a second for 8 s goes to \`checkout.php\`, which waits 5 s.
 php-fpm logs "execution timed out (2.x sec), terminating" and the child exits on SIGTERM; a new child

@@ -7,7 +7,6 @@ NAME=${SCN_NAME:-pm2-oom}
 source "$(dirname "$0")/../common/lib.sh"
 NGX=${SCN_NGX:-18410} APP=$((NGX + 1))
 CGNAME=${SCN_CGROUP:-culprit-scn-oom}
-CG=/sys/fs/cgroup/memory/$CGNAME
 TZ_NOTE="the machine is UTC"
 # SCN_SKEW (pm2-oom-skew): the app host's clock runs ahead of the proxy's, as on a
 # host without NTP: PM2, the app and dmesg see a shifted wall clock (libfaketime,
@@ -26,78 +25,37 @@ if [ -n "${SCN_TZ:-}" ]; then
 fi
 LIMIT_MB=${LIMIT_MB:-160}
 
-npm_deps
-PM2="$NPM_DIR/node_modules/.bin/pm2"
-export PM2_HOME="$WORK/pm2home"
-
-port_free $NGX; port_free $APP
+port_free $NGX $APP
+memcg "$CGNAME" "$LIMIT_MB"
+pm2_setup
 prepare
 cp "$(dirname "$0")/app.js" "$WORK/app.js"
+pm2_app shop-api $APP 3000 "restart_delay: 1000"
 
-# A stale cgroup from an interrupted run holds no task once its PM2 is gone.
-[ -d "$CG" ] && rmdir "$CG" 2>/dev/null || true
-mkdir -p "$CG"
-echo $((LIMIT_MB << 20)) >"$CG/memory.limit_in_bytes"
-on_exit "$PM2 kill >/dev/null 2>&1; sleep 0.5; rmdir $CG"
+echo "server 127.0.0.1:$APP;" | nginx_group shop_api shop.local "proxy_read_timeout 30s"
 
-cat >"$WORK/ecosystem.config.js" <<JS
-module.exports = { apps: [{
-  name: 'shop-api',
-  script: '$WORK/app.js',
-  env: { PORT: '$APP', WARM_MS: '3000' },
-  time: true,
-  autorestart: true,
-  restart_delay: 1000,
-  out_file: '$WORK/shop-api-out.log',
-  error_file: '$WORK/shop-api-error.log',
-}] };
-JS
-
-{ nginx_head; cat <<CONF
-    upstream shop_api { server 127.0.0.1:$APP; }
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name shop.local;
-        location / {
-            proxy_pass http://shop_api;
-            proxy_read_timeout 30s;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
-
-# The PM2 daemon is started from a shell that joined the cgroup, so the daemon and
-# every app it forks are charged to it (as under a systemd unit with MemoryLimit).
-bash -c "echo \$\$ >$CG/cgroup.procs; exec $APPCLOCK $PM2 start $WORK/ecosystem.config.js" >"$WORK/pm2-cli.out" 2>&1
+# The PM2 daemon is started inside the cgroup, so the daemon and every app it
+# forks are charged to it.
+WRAP="in_memcg $APPCLOCK" pm2_start
 mark "pm2 started shop-api in memory cgroup culprit-scn-oom (limit ${LIMIT_MB} MiB)"
-wait_port $APP 15
-nginx_start
-wait_port $NGX
+nginx_up
 DMESG_FROM=$(date -u +%s)
 mark "nginx started on 127.0.0.1:$NGX, proxy to 127.0.0.1:$APP; steady load begins"
 
 load_start --base "http://127.0.0.1:$NGX" --rate 10 --duration 40 --paths '/api/items=6,/api/cart=3,/health=1,/favicon.ico=1' --timeout 20
 sleep 15
-mark "trigger: GET /api/report?range=all (the app allocates without bound)"
-curl -s -o /dev/null -w '%{http_code}\n' -A 'culprit-scenario-trigger/1.0' "http://127.0.0.1:$NGX/api/report?range=all" >>"$WORK/trigger.out" || true
-mark "trigger request ended: $(tail -1 "$WORK/trigger.out")"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
-"$PM2" kill >/dev/null 2>&1 || true
+trigger "/api/report?range=all" "the app allocates without bound"
+wind_down
 
 # Only the kernel lines of this scenario's kill: the blocks that name our cgroup,
 # from "invoked oom-killer" to the reaper line, within the run's window.
 $APPCLOCK dmesg --time-format iso | $PY "$COMMON/oomblocks.py" --since "$DMESG_FROM" --cgroup /$CGNAME >"$WORK/kern.log"
 [ -s "$WORK/kern.log" ] || { log "no OOM kill in dmesg"; exit 1; }
-cp "$PM2_HOME/pm2.log" "$WORK/pm2.log"
 
 cat >"$WORK/README.in" <<MD
 # $NAME
 
-A Node HTTP app (\`app.js\`, name \`shop-api\`) runs under PM2 $(node -p "require('$NPM_DIR/node_modules/pm2/package.json').version") (fork mode,
+A Node HTTP app (\`app.js\`, name \`shop-api\`) runs under PM2 $(pm2_version) (fork mode,
 \`time: true\`, \`restart_delay: 1000\`) whose daemon was started inside the cgroup v1 memory cgroup
 \`/$CGNAME\` limited to $LIMIT_MB MiB. nginx proxies \`127.0.0.1:$NGX\` to \`127.0.0.1:$APP\`.
 A steady load of 10 requests/s runs for 40 s; 15 s in, one request to \`/api/report\` makes the app

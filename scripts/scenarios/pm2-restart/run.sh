@@ -6,61 +6,28 @@ NAME=pm2-restart
 source "$(dirname "$0")/../common/lib.sh"
 NGX=18416 APP=18417
 
-npm_deps
-PM2="$NPM_DIR/node_modules/.bin/pm2"
-export PM2_HOME="$WORK/pm2home"
-port_free $NGX; port_free $APP
+port_free $NGX $APP
+pm2_setup
 prepare
 cp "$(dirname "$0")/../pm2-oom/app.js" "$WORK/app.js"
-on_exit "$PM2 kill >/dev/null 2>&1"
+pm2_app shop-api $APP 3000
+echo "server 127.0.0.1:$APP;" | nginx_group shop_api shop.local
 
-cat >"$WORK/ecosystem.config.js" <<JS
-module.exports = { apps: [{
-  name: 'shop-api',
-  script: '$WORK/app.js',
-  env: { PORT: '$APP', WARM_MS: '3000' },
-  time: true,
-  autorestart: true,
-  out_file: '$WORK/shop-api-out.log',
-  error_file: '$WORK/shop-api-error.log',
-}] };
-JS
-
-{ nginx_head; cat <<CONF
-    upstream shop_api { server 127.0.0.1:$APP; }
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name shop.local;
-        location / {
-            proxy_pass http://shop_api;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
-
-"$PM2" start "$WORK/ecosystem.config.js" >"$WORK/pm2-cli.out" 2>&1
+pm2_start
 mark "pm2 started shop-api"
-wait_port $APP 15
-nginx_start
-wait_port $NGX
+nginx_up
 mark "nginx started on 127.0.0.1:$NGX, proxy to 127.0.0.1:$APP; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 10 --duration 40 --paths '/api/items=6,/api/cart=3,/health=1,/favicon.ico=1'
 sleep 15
 mark "deploy: pm2 restart shop-api"
 "$PM2" restart shop-api >>"$WORK/pm2-cli.out" 2>&1
 mark "pm2 restart returned"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
-"$PM2" kill >/dev/null 2>&1 || true
-cp "$PM2_HOME/pm2.log" "$WORK/pm2.log"
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # pm2-restart
 
-The Node app of pm2-oom (\`shop-api\`, warms up 3 s before listening) under PM2 $(node -p "require('$NPM_DIR/node_modules/pm2/package.json').version") (fork mode,
+The Node app of pm2-oom (\`shop-api\`, warms up 3 s before listening) under PM2 $(pm2_version) (fork mode,
 \`time: true\`), behind nginx (\`127.0.0.1:$NGX\` -> upstream block \`shop_api\` = \`127.0.0.1:$APP\`). Under a
 steady 10 requests/s, a deploy runs \`pm2 restart shop-api\`: the app exits "with code [0] via signal [SIGINT]" and PM2 logs
 "process tree killed", then starts it again ("starting in -fork mode-", "online"), and it listens

@@ -5,11 +5,11 @@ NAME=quiet-baseline
 source "$(dirname "$0")/../common/lib.sh"
 NGX=18490 APP=18491
 
-port_free $NGX; port_free $APP
+port_free $NGX $APP
 prepare
 touch "$WORK/slow"   # /search always takes 3.5 s here; nginx waits (60 s default)
 
-{ nginx_head; cat <<CONF
+nginx_conf <<CONF
     server {
         listen 127.0.0.1:$NGX;
         server_name www.local;
@@ -20,16 +20,11 @@ touch "$WORK/slow"   # /search always takes 3.5 s here; nginx waits (60 s defaul
             proxy_pass http://127.0.0.1:$APP;
         }
     }
-}
 CONF
-} >"$WORK/nginx.conf"
 mkdir -p "$WORK/www/static"; echo 'body{}' >"$WORK/www/static/site.css"
 
-$PY -u "$(dirname "$0")/../slow-upstream/backend.py" --port $APP --slow-flag "$WORK/slow" >>"$WORK/backend.log" 2>&1 &
-track $!
-wait_port $APP
-nginx_start
-wait_port $NGX
+backend_start $APP backend.log "$WORK/slow"
+nginx_up
 mark "backend on 127.0.0.1:$APP (/search takes 3.5 s) and nginx on 127.0.0.1:$NGX; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 8 --duration 40 --paths '/products=5,/=2,/static/site.css=2,/static/missing.png=1,/wp-login.php=1,/search=1'
 for i in 1 2 3; do
@@ -37,10 +32,7 @@ for i in 1 2 3; do
   mark "impatient client: curl --max-time 1 /search (gives up before the 3.5 s answer)"
   curl -s -o /dev/null --max-time 1 -A 'culprit-scenario-impatient/1.0' "http://127.0.0.1:$NGX/search?q=shoes" || true
 done
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # quiet-baseline

@@ -5,12 +5,11 @@
 NAME=rate-limit
 source "$(dirname "$0")/../common/lib.sh"
 NGX=18540 APP=18541
-HERE="$(cd "$(dirname "$0")" && pwd)"
 
-port_free $NGX; port_free $APP
+port_free $NGX $APP
 prepare
 
-{ nginx_head; cat <<CONF
+nginx_conf <<CONF
     limit_req_zone \$binary_remote_addr zone=login:1m rate=5r/s;
     server {
         listen 127.0.0.1:$NGX;
@@ -23,25 +22,15 @@ prepare
             proxy_pass http://127.0.0.1:$APP;
         }
     }
-}
 CONF
-} >"$WORK/nginx.conf"
 
-$PY -u "$HERE/../slow-upstream/backend.py" --port $APP --slow-flag "$WORK/never" >>"$WORK/backend.out" 2>&1 &
-track $!
-wait_port $APP
-nginx_start
-wait_port $NGX
+backend_start $APP backend.out
+nginx_up
 mark "backend on 127.0.0.1:$APP, nginx on 127.0.0.1:$NGX (limit_req 5 r/s burst 5 on /api/login); steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 8 --duration 40 --paths '/products=6,/api/login=1,/nope=1'
 sleep 14
-mark "login burst: 25 requests/s to /api/login for 8 s"
-$PY "$COMMON/load.py" --base "http://127.0.0.1:$NGX" --rate 25 --duration 8 --paths '/api/login=1' --ua 'culprit-scenario-bruteforce/1.0' >>"$WORK/load.out" 2>&1
-mark "login burst ended"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
+burst "login burst: 25 requests/s to /api/login for 8 s" --rate 25 --duration 8 --paths '/api/login=1' --ua 'culprit-scenario-bruteforce/1.0'
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # rate-limit

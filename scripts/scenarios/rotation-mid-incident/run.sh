@@ -7,29 +7,14 @@
 NAME=rotation-mid-incident
 source "$(dirname "$0")/../common/lib.sh"
 NGX=18474 APP=18475
-HERE="$(cd "$(dirname "$0")" && pwd)"
 
-port_free $NGX; port_free $APP
+port_free $NGX $APP
 prepare
 
-{ nginx_head; cat <<CONF
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name search.local;
-        location / {
-            proxy_pass http://127.0.0.1:$APP;
-            proxy_read_timeout 2s;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
+nginx_proxy search.local "http://127.0.0.1:$APP" "proxy_read_timeout 2s"
 
-$PY -u "$HERE/../slow-upstream/backend.py" --port $APP --slow-flag "$WORK/slow" >>"$WORK/backend.log" 2>&1 &
-track $!
-wait_port $APP
-nginx_start
-wait_port $NGX
+backend_start $APP backend.log "$WORK/slow"
+nginx_up
 mark "backend on 127.0.0.1:$APP and nginx on 127.0.0.1:$NGX started; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 10 --duration 40 --paths '/search=4,/products=4,/=1,/missing=1'
 sleep 14
@@ -46,10 +31,7 @@ mark "access.log.1 compressed to access.log.1.gz"
 sleep 5
 rm -f "$WORK/slow"
 mark "backend /search fast again"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # rotation-mid-incident

@@ -6,28 +6,16 @@ NAME=tls-failure
 source "$(dirname "$0")/../common/lib.sh"
 NGX=18506 APP=18507
 
-port_free $NGX; port_free $APP
+port_free $NGX $APP
 prepare
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=payments.internal" \
   -keyout "$WORK/key.pem" -out "$WORK/cert.pem" >/dev/null 2>&1
 
-{ nginx_head; cat <<CONF
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name pay.local;
-        location / {
-            proxy_pass https://127.0.0.1:$APP;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
+nginx_proxy pay.local "https://127.0.0.1:$APP"
 
-$PY -u "$(dirname "$0")/backend.py" --port $APP --cert "$WORK/cert.pem" --key "$WORK/key.pem" --plain-flag "$WORK/plain" >>"$WORK/backend.log" 2>&1 &
-track $!
+spawn backend.log $PY -u "$(dirname "$0")/backend.py" --port $APP --cert "$WORK/cert.pem" --key "$WORK/key.pem" --plain-flag "$WORK/plain"
 wait_port $APP
-nginx_start
-wait_port $NGX
+nginx_up
 mark "payments API (TLS) on 127.0.0.1:$APP, nginx on 127.0.0.1:$NGX (proxy_pass https://); steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 10 --duration 40 --paths '/charges=6,/refunds=3,/=1'
 sleep 14
@@ -36,10 +24,7 @@ mark "payments API now answers plain HTTP on its TLS port (a build with TLS off)
 sleep 12
 rm -f "$WORK/plain"
 mark "payments API back to TLS"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # tls-failure

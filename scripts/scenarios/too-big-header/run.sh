@@ -6,26 +6,14 @@ NAME=too-big-header
 source "$(dirname "$0")/../common/lib.sh"
 NGX=18504 APP=18505
 
-port_free $NGX; port_free $APP
+port_free $NGX $APP
 prepare
 
-{ nginx_head; cat <<CONF
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name account.local;
-        location / {
-            proxy_pass http://127.0.0.1:$APP;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
+nginx_proxy account.local "http://127.0.0.1:$APP"
 
-$PY -u "$(dirname "$0")/backend.py" --port $APP --flag "$WORK/bigcookie" >>"$WORK/backend.log" 2>&1 &
-track $!
+spawn backend.log $PY -u "$(dirname "$0")/backend.py" --port $APP --flag "$WORK/bigcookie"
 wait_port $APP
-nginx_start
-wait_port $NGX
+nginx_up
 mark "account service on 127.0.0.1:$APP, nginx on 127.0.0.1:$NGX; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 10 --duration 40 --paths '/account=5,/account/orders=2,/=2,/nope=1'
 sleep 14
@@ -34,10 +22,7 @@ mark "account service now sends an 8 KB Set-Cookie on /account (a build that kee
 sleep 12
 rm -f "$WORK/bigcookie"
 mark "account service back to a small cookie"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # too-big-header

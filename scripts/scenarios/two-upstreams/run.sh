@@ -8,11 +8,11 @@ source "$(dirname "$0")/../common/lib.sh"
 NGX=18500 INV=18501 SEARCH=18502
 HERE="$(cd "$(dirname "$0")" && pwd)"
 
-port_free $NGX; port_free $INV; port_free $SEARCH
+port_free $NGX $INV $SEARCH
 prepare
-cp "$HERE/../crash-loop/app.js" "$HERE/../crash-loop/supervise.sh" "$WORK/"
+cp "$HERE/../crash-loop/app.js" "$WORK/"
 
-{ nginx_head; cat <<CONF
+nginx_conf <<CONF
     server {
         listen 127.0.0.1:$NGX;
         server_name shop.local;
@@ -24,36 +24,22 @@ cp "$HERE/../crash-loop/app.js" "$HERE/../crash-loop/supervise.sh" "$WORK/"
             proxy_read_timeout 2s;
         }
     }
-}
 CONF
-} >"$WORK/nginx.conf"
 
-PORT=$INV bash "$WORK/supervise.sh" "$WORK/app.pid" node "$WORK/app.js" >>"$WORK/inventory.log" 2>&1 &
-SUP=$!; track $SUP
-on_exit 'kill $(cat "$WORK/app.pid") 2>/dev/null'
-$PY -u "$HERE/../slow-upstream/backend.py" --port $SEARCH --slow-flag "$WORK/slow" >>"$WORK/search.log" 2>&1 &
-track $!
-wait_port $INV; wait_port $SEARCH
-nginx_start
-wait_port $NGX
+supervise app $INV inventory.log node "$WORK/app.js"
+backend_start $SEARCH search.log "$WORK/slow"
+nginx_up
 mark "inventory app (restart loop) on 127.0.0.1:$INV, search backend on 127.0.0.1:$SEARCH, nginx on 127.0.0.1:$NGX; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 12 --duration 40 --paths '/api/stock=5,/api/items/9=2,/search=4,/nope=1'
 sleep 12
 touch "$WORK/slow"
 mark "search backend: /search now takes 3.5 s (proxy_read_timeout 2 s)"
 sleep 3
-mark "trigger: GET /api/import?format=v2 (inventory app throws an uncaught TypeError)"
-curl -s -o /dev/null -w '%{http_code}\n' -A 'culprit-scenario-trigger/1.0' "http://127.0.0.1:$NGX/api/import?format=v2" >>"$WORK/trigger.out" || true
-mark "trigger request ended: $(tail -1 "$WORK/trigger.out")"
+trigger "/api/import?format=v2" "inventory app throws an uncaught TypeError"
 sleep 7
 rm -f "$WORK/slow"
 mark "search backend fast again"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
-kill $SUP; wait $SUP 2>/dev/null || true
-kill "$(cat "$WORK/app.pid")" 2>/dev/null || true
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # two-upstreams

@@ -7,46 +7,24 @@ NAME=uwsgi-harakiri
 source "$(dirname "$0")/../common/lib.sh"
 NGX=18560 APP=18561
 
-port_free $NGX; port_free $APP
+port_free $NGX $APP
 prepare
-cp "$(dirname "$0")/app.py" "$WORK/app.py"
+cp "$COMMON/reports.py" "$WORK/app.py"
 
-{ nginx_head; cat <<CONF
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name reports.local;
-        location / {
-            include /etc/nginx/uwsgi_params;
-            uwsgi_pass 127.0.0.1:$APP;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
+nginx_server reports.local "include /etc/nginx/uwsgi_params" "uwsgi_pass 127.0.0.1:$APP"
 
-uwsgi --plugin python3 --master --processes 2 --harakiri 2 --socket 127.0.0.1:$APP \
-  --chdir "$WORK" --wsgi-file "$WORK/app.py" --callable app --pidfile "$WORK/uwsgi.pid" \
-  --logto "$WORK/uwsgi.log" --die-on-term &
-track $!
-wait_port $APP 15
-nginx_start
-wait_port $NGX
+uwsgi_start $APP --processes 2 --harakiri 2
+nginx_up
 mark "uWSGI (master, 2 processes, harakiri 2) on 127.0.0.1:$APP (uwsgi protocol), nginx on 127.0.0.1:$NGX; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 8 --duration 40 --paths '/api/items=7,/=2,/favicon.ico=1'
 sleep 14
-mark "slow exports begin: GET /reports/export (5 s each) once a second for 8 s"
-$PY "$COMMON/load.py" --base "http://127.0.0.1:$NGX" --rate 1 --duration 8 --paths '/reports/export=1' --ua 'culprit-scenario-export/1.0' >>"$WORK/load.out" 2>&1
-mark "slow exports end"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
-kill -TERM "$(cat "$WORK/uwsgi.pid")"; sleep 1
+burst "slow exports: GET /reports/export (5 s each) once a second for 8 s" --rate 1 --duration 8 --paths '/reports/export=1' --ua 'culprit-scenario-export/1.0'
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # uwsgi-harakiri
 
-A Flask app (\`app.py\`) served by Debian's uWSGI $(uwsgi --version) (python3 plugin, \`--master --processes 2
+A Flask app (\`common/reports.py\`) served by Debian's uWSGI $(uwsgi --version) (python3 plugin, \`--master --processes 2
 --harakiri 2\`, uwsgi protocol on \`127.0.0.1:$APP\`) behind nginx (\`127.0.0.1:$NGX\`, \`uwsgi_pass\`).
 Under a steady 8 requests/s, one request a second asks for \`/reports/export\` (sleeps 5 s) for 8 s.
 uWSGI's master logs "*** HARAKIRI ON WORKER N (pid: P, try: 1) ***" and kills the worker, then respawns

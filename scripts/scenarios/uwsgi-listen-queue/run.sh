@@ -8,47 +8,24 @@ NAME=uwsgi-listen-queue
 source "$(dirname "$0")/../common/lib.sh"
 NGX=18564 APP=18565
 
-port_free $NGX; port_free $APP
+port_free $NGX $APP
 prepare
-cp "$(dirname "$0")/app.py" "$WORK/app.py"
+cp "$COMMON/reports.py" "$WORK/app.py"
 
-{ nginx_head; cat <<CONF
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name reports.local;
-        location / {
-            include /etc/nginx/uwsgi_params;
-            uwsgi_pass 127.0.0.1:$APP;
-            uwsgi_connect_timeout 2s;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
+nginx_server reports.local "include /etc/nginx/uwsgi_params" "uwsgi_pass 127.0.0.1:$APP" "uwsgi_connect_timeout 2s"
 
-uwsgi --plugin python3 --master --processes 2 --listen 4 --socket 127.0.0.1:$APP \
-  --chdir "$WORK" --wsgi-file "$WORK/app.py" --callable app --pidfile "$WORK/uwsgi.pid" \
-  --logto "$WORK/uwsgi.log" --die-on-term --disable-logging &
-track $!
-wait_port $APP 15
-nginx_start
-wait_port $NGX
+EXPORT_SECONDS=1.5 uwsgi_start $APP --processes 2 --listen 4 --disable-logging
+nginx_up
 mark "uWSGI (master, 2 processes, --listen 4) on 127.0.0.1:$APP, nginx on 127.0.0.1:$NGX (uwsgi_connect_timeout 2s); steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 6 --duration 40 --paths '/api/items=7,/=2,/favicon.ico=1'
 sleep 14
-mark "burst: 10 requests/s to /reports/export (1.5 s each) for 10 s"
-$PY "$COMMON/load.py" --base "http://127.0.0.1:$NGX" --rate 10 --duration 10 --paths '/reports/export=1' --ua 'culprit-scenario-burst/1.0' >>"$WORK/load.out" 2>&1
-mark "burst ended"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
-kill -TERM "$(cat "$WORK/uwsgi.pid")"; sleep 1
+burst "burst: 10 requests/s to /reports/export (1.5 s each) for 10 s" --rate 10 --duration 10 --paths '/reports/export=1' --ua 'culprit-scenario-burst/1.0'
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # uwsgi-listen-queue
 
-A Flask app (\`app.py\`; \`/reports/export\` takes 1.5 s) served by Debian's uWSGI $(uwsgi --version)
+A Flask app (\`common/reports.py\`; \`/reports/export\` takes 1.5 s: \`EXPORT_SECONDS=1.5\`) served by Debian's uWSGI $(uwsgi --version)
 (\`--master --processes 2 --listen 4\`, uwsgi protocol on TCP \`127.0.0.1:$APP\`, request logging off) behind
 nginx (\`127.0.0.1:$NGX\`, \`uwsgi_pass\`, \`uwsgi_connect_timeout 2s\`). Under a steady 6 requests/s, a burst
 of 10 requests/s to /reports/export lasts 10 s: both workers are busy, the accept queue (4) fills, the

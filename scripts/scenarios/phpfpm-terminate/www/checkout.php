@@ -1,0 +1,4 @@
+<?php
+// Calls a payment provider that hangs.
+sleep(5);
+echo "paid\n";
