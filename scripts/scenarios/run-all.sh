@@ -4,7 +4,8 @@
 # cgroup, dmesg, php-fpm -R), nginx, php8.2-fpm, gunicorn, python3-flask (scripts/deps.sh)
 # and node/npm (PM2 and Express are installed locally under /tmp/scenarios/npm).
 #   scripts/scenarios/run-all.sh [NAME...]
-# SCN_OUT_ROOT=DIR writes the captures under DIR instead of testdata/scenarios.
+# SCN_OUT_ROOT=DIR writes the captures under DIR instead of testdata/scenarios;
+# scripts/scenarios/check.sh DIR then judges culprit explain on them.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 names=("$@")
