@@ -5,12 +5,9 @@
 # memory" under ulimit -v, a log.Fatal after a refused dial (18371), a dial
 # timeout to a listener whose backlog is full (18372), "bind: address already
 # in use" (18373 taken), a log/slog JSON logger, and a SIGQUIT goroutine dump. Ports 18370-18374.
-set -euo pipefail
-repo=$(cd "$(dirname "$0")/../../.." && pwd)
-here=$(cd "$(dirname "$0")" && pwd)
-out=$repo/parser/testdata/go
-work=/tmp/apps/go
-mkdir -p "$out" "$work/src"
+source "$(dirname "$0")/lib.sh"
+apps_init go
+mkdir -p "$work/src"
 cat > "$work/src/main.go" <<'G'
 package main
 

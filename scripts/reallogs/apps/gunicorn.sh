@@ -5,26 +5,16 @@
 # parser/testdata/gunicorn/. Ports 18310-18312.
 # Ground truth: two WORKER TIMEOUTs (/sleep twice), one worker SIGKILLed by us,
 # one "Connection in use" (second master on the same port), a SIGTERM shutdown.
-set -euo pipefail
-repo=$(cd "$(dirname "$0")/../../.." && pwd)
-out=$repo/parser/testdata/gunicorn
-work=/tmp/apps/gunicorn
-mkdir -p "$out" "$work"
+source "$(dirname "$0")/lib.sh"
+apps_init gunicorn
 rm -f "$work"/*.log
-cat > "$work/app.py" <<'PY'
-import time
-def application(environ, start_response):
-    if environ.get('PATH_INFO') == '/sleep':
-        time.sleep(5)
-    start_response('200 OK', [('Content-Type', 'text/plain')])
-    return [b'ok\n']
-PY
+wsgi_sleep_app "$work/app.py"
 cd "$work"
 /usr/bin/gunicorn --chdir "$work" -w 2 --timeout 2 -b 127.0.0.1:18310 --error-logfile "$work/error.log" \
   --log-level info -p "$work/gunicorn.pid" app:application &
 master=$!
 trap 'kill $master 2>/dev/null || true' EXIT
-for i in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:18310/ && break; sleep 0.1; done
+wait_http "http://127.0.0.1:18310/"
 # Two requests that outlive --timeout: the master kills the workers.
 curl -s -m 8 -o /dev/null http://127.0.0.1:18310/sleep || true
 curl -s -m 8 -o /dev/null http://127.0.0.1:18310/sleep || true

@@ -5,12 +5,8 @@
 # ConnectException to a dead port (18361), a connect timeout to a listener
 # whose backlog is full (18362), a BindException (18363 taken), and
 # java.util.logging's two-line records. Ports 18360-18363.
-set -euo pipefail
-repo=$(cd "$(dirname "$0")/../../.." && pwd)
-here=$(cd "$(dirname "$0")" && pwd)
-out=$repo/parser/testdata/java
-work=/tmp/apps/java
-mkdir -p "$out" "$work"
+source "$(dirname "$0")/lib.sh"
+apps_init java
 cat > "$work/Oom.java" <<'J'
 import java.util.*;
 public class Oom { public static void main(String[] a) { List<long[]> l = new ArrayList<>(); while (true) l.add(new long[1 << 16]); } }

@@ -5,12 +5,8 @@
 # port (18351), an http request to it (unhandled 'error' event), EADDRINUSE
 # (18352 taken), an unhandled promise rejection, a JSON.parse throw with the
 # caret block, an Express-style "listening" line, and pino's JSON records. Ports 18350-18353.
-set -euo pipefail
-repo=$(cd "$(dirname "$0")/../../.." && pwd)
-here=$(cd "$(dirname "$0")" && pwd)
-out=$repo/parser/testdata/node
-work=/tmp/apps/node
-mkdir -p "$out" "$work"
+source "$(dirname "$0")/lib.sh"
+apps_init node
 run() { local name=$1; shift; "$@" > "$out/$name.log" 2>&1 || true; }
 cat > "$work/oom.js" <<'JS'
 const keep = [];

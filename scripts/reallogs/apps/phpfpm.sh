@@ -7,11 +7,9 @@
 # to the fpm log), a second fpm instance on a taken port (unable to bind), and
 # a SIGQUIT/SIGTERM shutdown. Captures logs into parser/testdata/php_fpm/.
 # Ports 18330 (nginx), 18331 (tcp pool).
-set -euo pipefail
-repo=$(cd "$(dirname "$0")/../../.." && pwd)
-out=$repo/parser/testdata/php_fpm
-work=/tmp/apps/phpfpm
-mkdir -p "$out" "$work/www"
+source "$(dirname "$0")/lib.sh"
+apps_init php_fpm phpfpm
+mkdir -p "$work/www"
 rm -f "$work"/*.log
 cat > "$work/www/sleep.php" <<'PHP'
 <?php sleep(isset($_GET['s']) ? (int)$_GET['s'] : 1); echo "ok\n";
@@ -97,7 +95,7 @@ fpm=$!
 nginx -p "$work" -c "$work/nginx.conf" -g "daemon off; pid $work/nginx.pid;" &
 ngx=$!
 trap 'kill $fpm $ngx 2>/dev/null || true' EXIT
-for i in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:18330/sleep.php?s=0 && break; sleep 0.1; done
+wait_http "http://127.0.0.1:18330/sleep.php?s=0"
 # Saturation: 12 concurrent 1 s requests against 2 children.
 for i in $(seq 12); do curl -s -m 10 -o /dev/null "http://127.0.0.1:18330/sleep.php?s=1" & done
 wait $(jobs -p | grep -v -e "^$fpm\$" -e "^$ngx\$") 2>/dev/null || true

@@ -8,12 +8,10 @@
 #   api      listens on 127.0.0.1:18301, then `pm2 restart api`, `pm2 stop api`,
 #            and finally a SIGKILL from outside (exit via signal).
 # Usage: scripts/reallogs/apps/pm2.sh   (needs node + npm; ports 18301)
-set -euo pipefail
-repo=$(cd "$(dirname "$0")/../../.." && pwd)
-out=$repo/parser/testdata/pm2
-work=/tmp/apps/pm2
+source "$(dirname "$0")/lib.sh"
+apps_init pm2
 pkg=/tmp/apps/pm2pkg
-mkdir -p "$out" "$work" "$pkg"
+mkdir -p "$pkg"
 if [ ! -x "$pkg/node_modules/.bin/pm2" ]; then
   (cd "$pkg" && npm init -y >/dev/null && npm install pm2@5 --no-audit --no-fund >/dev/null)
 fi

@@ -4,13 +4,9 @@
 # ConnectionRefusedError to a dead port (18341), a connect timeout to a
 # listener whose backlog is full (18342), a chained exception ("During
 # handling ..."), and the flask development server's own log. Ports 18340-18343.
-set -euo pipefail
-repo=$(cd "$(dirname "$0")/../../.." && pwd)
-here=$(cd "$(dirname "$0")" && pwd)
-out=$repo/parser/testdata/python
-work=/tmp/apps/python
+source "$(dirname "$0")/lib.sh"
+apps_init python
 py=/usr/bin/python3
-mkdir -p "$out" "$work"
 log=$out/tracebacks.log
 : > "$log"
 run() { "$@" >>"$log" 2>&1 || true; }
@@ -90,7 +86,7 @@ app.run(host="127.0.0.1", port=18343)
 PY
 $py "$work/webapp.py" > "$out/flask.log" 2>&1 &
 fl=$!
-for i in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:18343/ && break; sleep 0.1; done
+wait_http "http://127.0.0.1:18343/"
 sleep 0.3
 kill $fl; wait $fl 2>/dev/null || true
 # The same port again while it is taken.

@@ -5,11 +5,8 @@
 # without RUST_BACKTRACE, an unwrap() of a refused connection (127.0.0.1:18381,
 # nothing listening), main returning the io::Error of a refused connection and
 # of a taken port (18382), and an allocation failure under ulimit -v.
-set -euo pipefail
-repo=$(cd "$(dirname "$0")/../../.." && pwd)
-out=$repo/parser/testdata/app
-work=/tmp/apps/rust
-mkdir -p "$out" "$work"
+source "$(dirname "$0")/lib.sh"
+apps_init app rust
 cat > "$work/main.rs" <<'RS'
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};

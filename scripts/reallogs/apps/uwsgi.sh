@@ -3,26 +3,16 @@
 # a tiny listen queue that we fill, a worker killed with SIGKILL, and a second
 # instance on a port already in use. Captures its log into
 # parser/testdata/uwsgi/. Ports 18320-18321.
-set -euo pipefail
-repo=$(cd "$(dirname "$0")/../../.." && pwd)
-out=$repo/parser/testdata/uwsgi
-work=/tmp/apps/uwsgi
-mkdir -p "$out" "$work"
+source "$(dirname "$0")/lib.sh"
+apps_init uwsgi
 rm -f "$work"/*.log
-cat > "$work/app.py" <<'PY'
-import time
-def application(environ, start_response):
-    if environ.get('PATH_INFO') == '/sleep':
-        time.sleep(5)
-    start_response('200 OK', [('Content-Type', 'text/plain')])
-    return [b'ok\n']
-PY
+wsgi_sleep_app "$work/app.py"
 cd "$work"
 uwsgi --plugins python3 --http-socket 127.0.0.1:18320 --wsgi-file "$work/app.py" --master --processes 2 \
   --harakiri 2 --listen 5 --logto "$work/uwsgi.log" --pidfile "$work/uwsgi.pid" --die-on-term &
 master=$!
 trap 'kill -INT $master 2>/dev/null || true' EXIT
-for i in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:18320/ && break; sleep 0.1; done
+wait_http "http://127.0.0.1:18320/"
 # Two requests that outlive harakiri.
 curl -s -m 8 -o /dev/null http://127.0.0.1:18320/sleep &
 curl -s -m 8 -o /dev/null http://127.0.0.1:18320/sleep &
@@ -53,7 +43,7 @@ uwsgi --plugins python3 --http-socket 127.0.0.1:18321 --wsgi-file "$work/fat.py"
   --reload-on-rss 40 --evil-reload-on-rss 100 --memory-report --logto "$work/rss.log" --pidfile "$work/rss.pid" &
 rss=$!
 trap 'kill -INT $rss 2>/dev/null || true' EXIT
-for i in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:18321/ && break; sleep 0.1; done
+wait_http "http://127.0.0.1:18321/"
 for i in 1 2 3 4 5; do curl -s -m 3 -o /dev/null http://127.0.0.1:18321/; sleep 0.5; done
 sleep 1
 kill -INT $rss; wait $rss 2>/dev/null || true
