@@ -19,7 +19,7 @@ import (
 func runParse(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "parse")
 	source := fs.String("source", "auto", "source kind of every line, or auto to detect per line ("+sourceNames()+")")
-	logFormat := fs.String("log-format", "", "nginx log_format string of the access log (default: combined)")
+	logFormat := fs.String("log-format", "", "nginx log_format string of the access log (default: inferred from the first lines, else combined)")
 	tz := fs.String("tz", "UTC", "IANA zone of timestamps that carry none (nginx error log, syslog, ...)")
 	bootTime := fs.String("boot-time", "", "boot time for /dev/kmsg and raw dmesg timestamps: RFC 3339, or \"host\" for this machine's (/proc/stat btime)")
 	stats := fs.Bool("stats", false, "print counts per source, kind and class instead of events")
@@ -32,6 +32,15 @@ func runParse(ctx context.Context, e *env, args []string) error {
 	opts, err := parserOptions(*source, *logFormat, *tz, *bootTime)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	stdin := e.stdin
+	if *logFormat == "" && (opts.Source == parser.SourceAuto || opts.Source == parser.SourceNginxAccess) {
+		var head [][]byte
+		head, stdin, err = readHead(e.stdin, sniffLines)
+		if err != nil {
+			return fmt.Errorf("parse: %w", err)
+		}
+		opts = inferParseFormat(e, opts, head)
 	}
 	p, err := parser.New(opts)
 	if err != nil {
@@ -62,7 +71,7 @@ func runParse(ctx context.Context, e *env, args []string) error {
 	if opts.Source != parser.SourceNginxAccess && opts.Source != parser.SourceNginxError {
 		g = parser.NewGrouper(0, 0)
 	}
-	err = eachLine(e.stdin, func(line []byte) error {
+	err = eachLine(stdin, func(line []byte) error {
 		lines++
 		if lines%4096 == 0 && ctx.Err() != nil {
 			return ctx.Err()
@@ -99,6 +108,59 @@ func runParse(ctx context.Context, e *env, args []string) error {
 		writeStats(out, counts, lines, time.Since(start))
 	}
 	return out.Flush()
+}
+
+// readHead reads up to n lines (at most 1 MiB) of r for inference and
+// returns them and a reader that still yields all of r, head included.
+func readHead(r io.Reader, n int) ([][]byte, io.Reader, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var raw []byte
+	for nl := 0; nl < n && len(raw) < 1<<20; {
+		chunk, err := br.ReadSlice('\n')
+		raw = append(raw, chunk...)
+		if err == nil {
+			nl++
+			continue
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if err == io.EOF {
+			break
+		}
+		return nil, nil, err
+	}
+	var lines [][]byte
+	for _, l := range bytes.Split(raw, []byte("\n")) {
+		if l = trimEOL(l); len(bytes.TrimSpace(l)) > 0 && len(l) <= parser.MaxLineBytes {
+			lines = append(lines, l)
+		}
+	}
+	return lines, io.MultiReader(bytes.NewReader(raw), br), nil
+}
+
+// inferParseFormat gives opts the log_format inferred from the first lines
+// when it reads more of them than combined does, and says so on stderr.
+// A stream that is (nearly) all access lines in that format is read as
+// nginx_access: auto detection recognises the common access shapes only,
+// not every format a team wrote.
+func inferParseFormat(e *env, opts parser.Options, head [][]byte) parser.Options {
+	format, n, err := parser.InferAccessFormat(head)
+	if err != nil || format == parser.DefaultLogFormat {
+		return opts
+	}
+	if n <= accessReads(parser.DefaultLogFormat, head) {
+		return opts
+	}
+	opts.LogFormat = format
+	how := ""
+	if opts.Source == parser.SourceAuto && n*10 >= len(head)*9 {
+		opts.Source = parser.SourceNginxAccess
+		how = ", so every line is read as nginx_access"
+	}
+	fmt.Fprintf(e.stderr, "parse: log_format inferred from the first %d lines (it reads %d of them%s; give --log-format to override): %s\n",
+		len(head), n, how, format)
+	return opts
 }
 
 func sourceNames() string {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -84,5 +85,60 @@ func TestParse_GroupsStackTraces(t *testing.T) {
 	}
 	if m["class"] != "runtime_oom" {
 		t.Errorf("trace event class %v, want runtime_oom: %s", m["class"], lines[1])
+	}
+}
+
+// TestParse_InfersLogFormat: without --log-format, a log in a format auto
+// detection does not know (logfmt-style key=value, real nginx output) is
+// read through the format inferred from its first lines, and stderr says
+// which; the 5xx keep their status and upstream.
+func TestParse_InfersLogFormat(t *testing.T) {
+	data, err := os.ReadFile("../../parser/testdata/access-formats/logfmt.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, err := runCmd(t, string(data), "parse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr, "log_format inferred") || !strings.Contains(stderr, "status=$status") {
+		t.Errorf("stderr does not say what was inferred: %q", stderr)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	want := strings.Count(string(data), "\n")
+	if len(lines) != want {
+		t.Fatalf("%d events for %d lines", len(lines), want)
+	}
+	requests, refused := 0, 0
+	for _, l := range lines {
+		var ev struct {
+			Kind           string   `json:"kind"`
+			Status         int      `json:"status"`
+			URI            string   `json:"uri"`
+			UpstreamAddr   []string `json:"upstream_addr"`
+			UpstreamStatus []int    `json:"upstream_status"`
+		}
+		if err := json.Unmarshal([]byte(l), &ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev.Kind == "request" {
+			requests++
+		}
+		if ev.URI == "/refused" {
+			refused++
+			if ev.Status != 502 || len(ev.UpstreamAddr) != 1 || ev.UpstreamAddr[0] != "127.0.0.1:31009" ||
+				len(ev.UpstreamStatus) != 1 || ev.UpstreamStatus[0] != 502 {
+				t.Errorf("refused request read as %s", l)
+			}
+		}
+	}
+	if requests != want || refused != 3 {
+		t.Errorf("%d requests of %d lines, %d /refused of 3", requests, want, refused)
+	}
+
+	// A format given is used as is: nothing inferred.
+	_, stderr, err = runCmd(t, string(data), "parse", "--log-format", parser.DefaultLogFormat)
+	if err != nil || stderr != "" {
+		t.Errorf("with --log-format: err %v, stderr %q", err, stderr)
 	}
 }
