@@ -34,8 +34,6 @@ type Batch struct {
 	perr proxyErrorCols
 	up   upstreamCols
 	unp  unparsedCols
-	// enc is the Store's scratch buffer for encoding this batch.
-	enc proto.Buffer
 }
 
 // Len is the number of rows in all tables.

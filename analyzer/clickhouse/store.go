@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ClickHouse/ch-go/proto"
+	chcol "github.com/ClickHouse/clickhouse-go/v2/lib/column"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	chproto "github.com/ClickHouse/clickhouse-go/v2/lib/proto"
 )
@@ -144,6 +145,7 @@ type Store struct {
 	conn     driver.Conn
 	database string
 	stats    Stats
+	encoders sync.Pool // of *encoder
 }
 
 // NewStore writes into database through conn.
@@ -169,7 +171,7 @@ func (s *Store) Write(ctx context.Context, b *Batch) error {
 		{TableUnparsed, b.unp.cols()},
 	} {
 		if rows := t.cols[0].data.Rows(); rows > 0 {
-			err := s.record(ctx, t.table, rows, func() error { return s.insertNative(ctx, t.table, t.cols, rows, &b.enc) })
+			err := s.record(ctx, t.table, rows, func() error { return s.insertNative(ctx, t.table, t.cols, rows) })
 			if err != nil {
 				return err
 			}
@@ -195,7 +197,7 @@ func (s *Store) record(ctx context.Context, table string, rows int, insert func(
 // insertNative hands the driver each column already in ClickHouse's native
 // format: the driver decodes a whole column at once, where appending values
 // costs it reflection and an allocation per value.
-func (s *Store) insertNative(ctx context.Context, table string, cols []col, rows int, enc *proto.Buffer) error {
+func (s *Store) insertNative(ctx context.Context, table string, cols []col, rows int) error {
 	batch, err := s.conn.PrepareBatch(ctx, insertQuery(s.database, table, names(cols)))
 	if err != nil {
 		return err
@@ -205,7 +207,11 @@ func (s *Store) insertNative(ctx context.Context, table string, cols []col, rows
 	if len(dst) != len(cols) {
 		return &PermanentError{fmt.Errorf("server expects %d columns, culprit writes %d", len(dst), len(cols))}
 	}
-	enc.Reset()
+	enc, _ := s.encoders.Get().(*encoder)
+	if enc == nil {
+		enc = newEncoder()
+	}
+	defer s.encoders.Put(enc)
 	for i, c := range cols {
 		if got := string(dst[i].Type()); baseType(got) != c.typ {
 			return &PermanentError{fmt.Errorf("column %s is %s in the table, culprit writes %s", c.name, got, c.typ)}
@@ -213,15 +219,40 @@ func (s *Store) insertNative(ctx context.Context, table string, cols []col, rows
 		if c.data.Rows() != rows {
 			return fmt.Errorf("column %s holds %d rows, want %d (a culprit bug)", c.name, c.data.Rows(), rows)
 		}
-		c.data.EncodeColumn(enc)
-	}
-	r := proto.NewReader(bytes.NewReader(enc.Buf))
-	for i, c := range cols {
-		if err := dst[i].Decode(r, rows); err != nil {
+		if err := enc.load(dst[i], c.data, rows); err != nil {
 			return &PermanentError{fmt.Errorf("column %s: %w", c.name, err)}
 		}
 	}
 	return batch.Send()
+}
+
+// encoder moves a column into the driver's through one buffer, which
+// holds one column at a time (a whole batch would double its memory).
+type encoder struct {
+	buf proto.Buffer
+	src bytes.Reader
+	r   *proto.Reader
+}
+
+func newEncoder() *encoder {
+	e := &encoder{}
+	e.r = proto.NewReader(&e.src)
+	return e
+}
+
+// load encodes c and decodes it into d. The decoder must consume exactly
+// what the encoder wrote, or the next column would start out of place.
+func (e *encoder) load(d chcol.Interface, c column, rows int) error {
+	e.buf.Reset()
+	c.EncodeColumn(&e.buf)
+	e.src.Reset(e.buf.Buf)
+	if err := d.Decode(e.r, rows); err != nil {
+		return err
+	}
+	if _, err := e.r.ReadByte(); !errors.Is(err, io.EOF) {
+		return fmt.Errorf("the driver did not read the whole encoding of %d rows", rows)
+	}
+	return nil
 }
 
 // baseType is a column type without what does not change its encoding:
