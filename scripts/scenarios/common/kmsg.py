@@ -12,9 +12,10 @@ place the records in time.
 import argparse
 import datetime as dt
 import os
-import re
 import sys
 import time
+
+import oomblocks  # common/, next to this script
 
 
 def records():
@@ -48,29 +49,14 @@ def main():
         boot = time.time() - time.clock_gettime(time.CLOCK_MONOTONIC)
         print(dt.datetime.fromtimestamp(boot, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
         return
-    out, block, killed = [], None, set()
-    for rec in records():
-        head, _, rest = rec.partition(";")
-        f = head.split(",")
-        if len(f) < 3 or int(f[2]) < a.since_usec:
-            continue
-        msg = rest.split("\n", 1)[0]
-        if "invoked oom-killer:" in msg:
-            block = [rec]
-            continue
-        if block is not None:
-            block.append(rec)
-            m = re.search(r"Killed process (\d+)", msg)
-            if m:
-                text = "".join(block)
-                if ("oom_memcg=" + a.cgroup + ",") in text or ("Memory cgroup stats for " + a.cgroup + ":") in text:
-                    out.extend(block)
-                    killed.add(m.group(1))
-                block = None
-            continue
-        m = re.search(r"oom_reaper: reaped process (\d+)", msg)
-        if m and m.group(1) in killed:
-            out.append(rec)
+    def since(rec):
+        f = rec.partition(";")[0].split(",")
+        return len(f) >= 3 and int(f[2]) >= a.since_usec
+
+    def message(rec):
+        return rec.partition(";")[2].split("\n", 1)[0]
+
+    out = oomblocks.select([r for r in records() if since(r)], a.cgroup, message)
     sys.stdout.write("".join(r if r.endswith("\n") else r + "\n" for r in out))
 
 

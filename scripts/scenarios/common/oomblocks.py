@@ -12,6 +12,35 @@ import re
 import sys
 
 
+def select(records, cgroup, message=lambda r: r):
+    """The records of the OOM blocks of one memory cgroup, in order: from "invoked
+    oom-killer" to its "Killed process" record, kept when the block names the cgroup
+    (oom_memcg= or the memcg stats), plus the "oom_reaper: reaped process" record of
+    each pid killed there. message(record) is the text to match (for /dev/kmsg, the
+    record's first line)."""
+    names = ("oom_memcg=" + cgroup + ",", "oom_memcg=" + cgroup + "\n", "Memory cgroup stats for " + cgroup + ":")
+    out, block, killed = [], None, set()
+    for rec in records:
+        msg = message(rec)
+        if "invoked oom-killer:" in msg:
+            block = [rec]
+            continue
+        if block is not None:
+            block.append(rec)
+            m = re.search(r"Killed process (\d+)", msg)
+            if m:
+                text = "".join(block)
+                if any(n in text for n in names):
+                    out.extend(block)
+                    killed.add(m.group(1))
+                block = None
+            continue
+        m = re.search(r"oom_reaper: reaped process (\d+)", msg)
+        if m and m.group(1) in killed:
+            out.append(rec)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--since", type=float, required=True)
@@ -26,24 +55,7 @@ def main():
             continue
         if t >= a.since - 1:
             lines.append(line)
-    out, block, killed = [], None, set()
-    for line in lines:
-        if "invoked oom-killer:" in line:
-            block = [line]
-            continue
-        if block is not None:
-            block.append(line)
-            m = re.search(r"Killed process (\d+)", line)
-            if m:
-                if any(("oom_memcg=" + a.cgroup + ",") in l or ("oom_memcg=" + a.cgroup + "\n") in l or ("Memory cgroup stats for " + a.cgroup + ":") in l for l in block):
-                    out.extend(block)
-                    killed.add(m.group(1))
-                block = None
-            continue
-        m = re.search(r"oom_reaper: reaped process (\d+)", line)
-        if m and m.group(1) in killed:
-            out.append(line)
-    sys.stdout.write("".join(out))
+    sys.stdout.write("".join(select(lines, a.cgroup)))
 
 
 if __name__ == "__main__":
