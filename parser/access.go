@@ -145,6 +145,7 @@ type accessStep struct {
 	fast bool
 	// A literal of at most 8 bytes is checked with one word compare.
 	litWord, litMask uint64
+	litLong          bool // longer than 8 bytes (or empty): compared byte by byte
 	// litFirst: the literal cannot start a list separator (", ", " : "),
 	// so a list reader may look for it first.
 	litFirst bool
@@ -156,6 +157,11 @@ type accessStep struct {
 	dash bool
 	// str: a short string value, read by opShortStr.
 	str bool
+	// one: the literal starts with a byte that cannot be part of a
+	// number, a list separator or "-" (a quote, a letter), so a single
+	// "-", "d.ddd" or status followed by the literal is the whole value:
+	// the upstream readers take that usual shape without their loops.
+	one bool
 	// addrStop marks the bytes that end an $upstream_addr item (opAddrs):
 	// one load per byte instead of four compares.
 	addrStop *[256]bool
@@ -163,7 +169,7 @@ type accessStep struct {
 
 // litAt reports whether the step's literal is at line[i:].
 func (st *accessStep) litAt(line []byte, i int) bool {
-	if st.litMask != 0 && i >= 0 && len(line)-i >= 8 {
+	if i >= 0 && i < len(line)-7 && !st.litLong { // (this form lets the compiler drop the bounds checks)
 		return binary.LittleEndian.Uint64(line[i:])&st.litMask == st.litWord
 	}
 	return accessLitAt(line, i, st.lit)
@@ -282,12 +288,18 @@ func CompileAccessFormat(format string) (*AccessFormat, error) {
 			copy(b[:], st.lit)
 			st.litWord = binary.LittleEndian.Uint64(b[:])
 			st.litMask = ^uint64(0) >> (64 - 8*n)
+		} else {
+			st.litLong = true
 		}
 		st.num = st.scan == scanToLiteral && (st.v == avStatus || st.v == avBodyBytes || st.v == avConnection)
 		st.fast = (st.scan == scanToLiteral || st.scan == scanList) && (isAccessList(st.v) || st.v == avRequestTime)
 		st.litFirst = len(st.lit) > 0 && st.lit[0] != ' ' && st.lit[0] != ','
 		st.dash = st.scan == scanToLiteral && st.lit[0] != '-' && st.v != avStatus && !isAccessList(st.v)
 		st.str = st.scan == scanToLiteral && st.short && st.lit[0] != 0 && accessStringVar(st.v)
+		if len(st.lit) > 0 {
+			c := st.lit[0]
+			st.one = (st.fast && (st.litFirst || !isAccessList(st.v)) || st.num) && !(c >= '0' && c <= '9' || c == '.' || c == '-' || c == ':')
+		}
 		if st.v == avUpstreamAddr && len(st.lit) > 0 {
 			st.addrStop = new([256]bool)
 			for _, c := range []byte{' ', ',', '\\', st.lit[0]} {
@@ -573,17 +585,22 @@ func (f *AccessFormat) parseSteps(line []byte, loc *time.Location, ev *Event) er
 	if esc != escapeNone && bytes.IndexByte(line, '\\') < 0 {
 		esc = escapeNone
 	}
-	for i := range f.steps {
-		st := &f.steps[i]
-		if st.dash && pos < len(line) && line[pos] == '-' && st.litAt(line, pos+1) {
-			pos += 1 + len(st.lit)
-			continue
-		}
+	steps := f.steps
+	for k := range steps {
+		st := &steps[k]
 		// The one-pass readers first (one switch on what compile chose);
 		// a value they do not take ("-", junk) goes on to the generic
 		// search-then-convert path below, which also words the error.
 		switch st.op {
 		case opNum:
+			if st.v == avStatus && st.one {
+				// Always three digits.
+				if x, n := accessStatusItem(line, pos); n == 3 && st.litAt(line, pos+3) {
+					ev.Status = x
+					pos += 3 + len(st.lit)
+					continue
+				}
+			}
 			n, i := accessScanUint(line, pos)
 			if i > pos && st.litAt(line, i) {
 				switch st.v {
@@ -604,6 +621,13 @@ func (f *AccessFormat) parseSteps(line []byte, loc *time.Location, ev *Event) er
 				}
 			}
 		case opSeconds:
+			if st.one {
+				if x, n := accessTimeItem(line, pos); n > 0 && st.litAt(line, pos+n) {
+					ev.RequestTime = x // Absent for "-"
+					pos += n + len(st.lit)
+					continue
+				}
+			}
 			if next := accessFastSeconds(st, line, pos, &ev.RequestTime); next >= 0 {
 				pos = next
 				continue
@@ -614,18 +638,37 @@ func (f *AccessFormat) parseSteps(line []byte, loc *time.Location, ev *Event) er
 				continue
 			}
 		case opStatuses:
+			if st.one {
+				if x, n := accessStatusItem(line, pos); n > 0 && st.litAt(line, pos+n) {
+					ev.UpstreamStatus = append(ev.UpstreamStatus, x)
+					pos += n + len(st.lit)
+					continue
+				}
+			}
 			if next := accessFastStatuses(st, line, pos, &ev.UpstreamStatus); next >= 0 {
 				pos = next
 				continue
 			}
 		case opTimes:
-			if next := accessFastTimes(st, line, pos, accessTimes(st.v, ev)); next >= 0 {
+			dst := accessTimes(st.v, ev)
+			if st.one {
+				if x, n := accessTimeItem(line, pos); n > 0 && st.litAt(line, pos+n) {
+					*dst = append(*dst, x)
+					pos += n + len(st.lit)
+					continue
+				}
+			}
+			if next := accessFastTimes(st, line, pos, dst); next >= 0 {
 				pos = next
 				continue
 			}
 		case opShortStr:
 			if esc != escapeNone {
 				break // the generic path unescapes
+			}
+			if st.dash && pos < len(line) && line[pos] == '-' && st.litAt(line, pos+1) {
+				pos += 1 + len(st.lit)
+				continue
 			}
 			end := -1
 			for from := pos; ; {
@@ -657,6 +700,10 @@ func (f *AccessFormat) parseSteps(line []byte, loc *time.Location, ev *Event) er
 			// A long quoted value: find the quote, then the rest of the
 			// literal with one word compare. An escaped value cannot
 			// hold the quote, so the first match ends it.
+			if st.dash && pos < len(line) && line[pos] == '-' && st.litAt(line, pos+1) {
+				pos += 1 + len(st.lit)
+				continue
+			}
 			end := -1
 			for from := pos; from < len(line); {
 				j := bytes.IndexByte(line[from:], '"')
@@ -676,16 +723,32 @@ func (f *AccessFormat) parseSteps(line []byte, loc *time.Location, ev *Event) er
 			pos = end + len(st.lit)
 			switch st.v {
 			case avRequest:
-				f.request(f.str(val, esc), ev)
+				if esc == escapeNone {
+					accessRequestLine(val, ev)
+				} else {
+					f.request(f.str(val, esc), ev)
+				}
 			case avReferer:
-				ev.Referer = f.str(val, esc)
+				if esc == escapeNone {
+					ev.Referer = accessAlias(val)
+				} else {
+					ev.Referer = f.str(val, esc)
+				}
 			case avUserAgent:
-				ev.UserAgent = f.str(val, esc)
+				if esc == escapeNone {
+					ev.UserAgent = accessAlias(val)
+				} else {
+					ev.UserAgent = f.str(val, esc)
+				}
 			default:
 				if err := f.assign(st.v, val, esc, loc, ev); err != nil {
 					return fmt.Errorf("%s: %w", st.name, err)
 				}
 			}
+			continue
+		}
+		if st.dash && pos < len(line) && line[pos] == '-' && st.litAt(line, pos+1) {
+			pos += 1 + len(st.lit)
 			continue
 		}
 		end := -1
@@ -799,6 +862,49 @@ func (f *AccessFormat) indexLit(line []byte, from int, st *accessStep) int {
 		return i
 	}
 	return -1
+}
+
+// accessTimeItem reads the two shapes nginx writes for nearly every time:
+// "-" (Absent) and seconds with milliseconds under 10 s ("0.123"), and
+// returns how many bytes they took (0: neither, take the general path).
+// One word load checks the shape: XOR with "0.000" leaves the digits as
+// their values and the dot as zero, and a digit is a value whose high
+// nibble stays clear after adding 6.
+func accessTimeItem(line []byte, i int) (float64, int) {
+	if i < 0 || i >= len(line)-7 {
+		return 0, 0 // near the end of the line: the general path
+	}
+	w := binary.LittleEndian.Uint64(line[i:])
+	if byte(w) == '-' {
+		return Absent, 1
+	}
+	const mask, six = 0x000000F0F0F0FFF0, 0x0000000606060006
+	x := w ^ 0x0000003030302E30
+	if x&mask != 0 || (x+six)&mask != 0 {
+		return 0, 0
+	}
+	// The same rounding as accessFloat and strconv: the exact mantissa
+	// divided once by an exact power of ten.
+	n := int(x&0xF)*1000 + int(x>>16&0xF)*100 + int(x>>24&0xF)*10 + int(x>>32&0xF)
+	return float64(n) / 1e3, 5
+}
+
+// accessStatusItem reads "-" (0) or a 3-digit status and returns how many
+// bytes it took (0: neither), like accessTimeItem.
+func accessStatusItem(line []byte, i int) (int, int) {
+	if i < 0 || i >= len(line)-7 {
+		return 0, 0
+	}
+	w := binary.LittleEndian.Uint64(line[i:])
+	if byte(w) == '-' {
+		return 0, 1
+	}
+	const mask, six = 0x0000000000F0F0F0, 0x0000000000060606
+	x := w ^ 0x0000000000303030
+	if x&mask != 0 || (x+six)&mask != 0 {
+		return 0, 0
+	}
+	return int(x&0xF)*100 + int(x>>8&0xF)*10 + int(x>>16&0xF), 3
 }
 
 // accessFastSeconds reads nginx's "0.123" (or "-") at pos followed by lit
@@ -1065,10 +1171,13 @@ func accessAbsent(val []byte) bool {
 // str returns val as a string that aliases the line, or the scratch buffer
 // when it had to be unescaped. "-" and "" (nginx's absent value) give "".
 func (f *AccessFormat) str(val []byte, esc accessEscape) string {
+	if esc == escapeNone {
+		return accessAlias(val)
+	}
 	if accessAbsent(val) {
 		return ""
 	}
-	if esc != escapeNone && accessHasBackslash(val) {
+	if accessHasBackslash(val) {
 		start := len(f.buf)
 		if esc == escapeJSON {
 			f.buf = accessUnescapeJSON(f.buf, val)
@@ -1080,6 +1189,14 @@ func (f *AccessFormat) str(val []byte, esc accessEscape) string {
 			return ""
 		}
 		return unsafe.String(&b[0], len(b))
+	}
+	return unsafe.String(&val[0], len(val))
+}
+
+// accessAlias is str for a value with nothing to unescape.
+func accessAlias(val []byte) string {
+	if len(val) == 0 || len(val) == 1 && val[0] == '-' {
+		return ""
 	}
 	return unsafe.String(&val[0], len(val))
 }
@@ -1231,6 +1348,44 @@ func (f *AccessFormat) request(s string, ev *Event) {
 	}
 	ev.Method = s[:sp]
 	rest := s[sp+1:]
+	if last := strings.LastIndexByte(rest, ' '); last >= 0 && strings.HasPrefix(rest[last+1:], "HTTP/") {
+		ev.URI = rest[:last]
+		ev.Protocol = rest[last+1:]
+		return
+	}
+	ev.URI = rest // HTTP/0.9 has no protocol
+}
+
+// accessRequestLine is request for a value with nothing to unescape, in one
+// pass: the method is read up to its space and the protocol is found where
+// nginx puts it, " HTTP/x.y" at the end, before falling back to a search
+// for the last space.
+func accessRequestLine(val []byte, ev *Event) {
+	ev.Request = accessAlias(val)
+	if ev.Request == "" {
+		return
+	}
+	sp := -1
+	for i := 0; i < len(val) && i <= 24; i++ {
+		c := val[i]
+		if c == ' ' {
+			sp = i
+			break
+		}
+		if !(c >= 'A' && c <= 'Z' || c == '_' || c == '-') {
+			return
+		}
+	}
+	if sp <= 0 {
+		return
+	}
+	s := ev.Request
+	ev.Method = s[:sp]
+	rest := s[sp+1:]
+	if n := len(rest); n >= 9 && rest[n-9] == ' ' && rest[n-8:n-3] == "HTTP/" && rest[n-3] != ' ' && rest[n-2] != ' ' && rest[n-1] != ' ' {
+		ev.URI, ev.Protocol = rest[:n-9], rest[n-8:]
+		return
+	}
 	if last := strings.LastIndexByte(rest, ' '); last >= 0 && strings.HasPrefix(rest[last+1:], "HTTP/") {
 		ev.URI = rest[:last]
 		ev.Protocol = rest[last+1:]

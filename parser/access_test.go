@@ -782,3 +782,24 @@ func TestAccessSWAR(t *testing.T) {
 		t.Fatalf("load past the end: %x", x)
 	}
 }
+
+// The one-pass reader of $request agrees with the general one on the shapes
+// real request lines take, and on the near misses around each shortcut.
+func TestAccessRequestLine(t *testing.T) {
+	cases := []string{"", "-", "GET / HTTP/1.1", "GET /x?a=b HTTP/2.0", "POST /a%20b HTTP/1.0", "GET /", "GET",
+		"get / HTTP/1.1", " / HTTP/1.1", "GET  / HTTP/1.1", "GET / HTTP/1.1 ", "GET /a b HTTP/1.1", "GET / HTTP/ 1.1",
+		"GET / XTTP/1.1", "GET HTTP/1.1", "M-SEARCH * HTTP/1.1", "A_B / HTTP/1.1", "\x16\x03\x01", "GET /x HTTP/1",
+		"ABCDEFGHIJKLMNOPQRSTUVWXY / HTTP/1.1", "ABCDEFGHIJKLMNOPQRSTUVWX / HTTP/1.1", "GET / HTTP/1.1 HTTP/1.1", "GET / HTTP/1. "}
+	r := rand.New(rand.NewSource(4))
+	for i := 0; i < 20000; i++ {
+		b := []byte("GET /p HTTP/1.1")
+		for k := r.Intn(3); k >= 0; k-- {
+			const alphabet = " AZ/-_H1.\\\x00"
+			b[r.Intn(len(b))] = alphabet[r.Intn(len(alphabet))]
+		}
+		cases = append(cases, string(b[:r.Intn(len(b)+1)]))
+	}
+	for _, c := range cases {
+		accessCheckRequestLine(t, []byte(c))
+	}
+}
