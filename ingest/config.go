@@ -106,8 +106,16 @@ type Source struct {
 	Paths []string `yaml:"paths"`
 	// Kind is the parser source of the lines (nginx_access, nginx_error,
 	// kernel, gunicorn, ..., auto).
-	Kind      string `yaml:"kind"`
+	Kind string `yaml:"kind"`
+	// LogFormat is the nginx log_format of an access log. Empty: the
+	// shipper infers it from the file's first lines (see InferLogFormat)
+	// and sends it in each record's log_format header.
 	LogFormat string `yaml:"log_format"`
+	// InferLogFormat (default true) lets a file source of kind nginx_access
+	// or auto without log_format infer it from the file's lines
+	// (parser.InferAccessFormat); false ships without a format (the
+	// analyzer then reads combined).
+	InferLogFormat *bool `yaml:"infer_log_format"`
 	// TZ is the IANA zone of the source's zone-less timestamps.
 	TZ        string            `yaml:"tz"`
 	Multiline *MultilineConfig  `yaml:"multiline"`
@@ -226,6 +234,10 @@ func (c *Config) SetDefaults() {
 			if s.Type == TypeKmsg {
 				s.Kind = string(parser.SourceKernel)
 			}
+		}
+		if s.InferLogFormat == nil {
+			infer := true
+			s.InferLogFormat = &infer
 		}
 		if s.Type == TypeKmsg && s.Device == "" {
 			s.Device = "/dev/kmsg"
