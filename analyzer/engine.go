@@ -395,6 +395,7 @@ func (e *Engine) link(r *reqRec, x *item) {
 		}
 		inc.classes[r.cls]++
 		inc.addErrLine(x)
+		r.err = nil // only an unplaced request needs it
 		e.queueLink(inc, r)
 		e.touch(inc)
 	}
@@ -476,6 +477,7 @@ func (e *Engine) place(r *reqRec, up string) {
 	inc.classes[r.cls]++
 	if r.err != nil {
 		inc.addErrLine(r.err)
+		r.err = nil // placed: an incident holding its links must not hold the line too
 	}
 	inc.tick(r.t.Unix(), 1)
 	if len(inc.lines) < 3 && r.first != nil {
