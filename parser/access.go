@@ -162,9 +162,6 @@ type accessStep struct {
 	// "-", "d.ddd" or status followed by the literal is the whole value:
 	// the upstream readers take that usual shape without their loops.
 	one bool
-	// addrStop marks the bytes that end an $upstream_addr item (opAddrs):
-	// one load per byte instead of four compares.
-	addrStop *[256]bool
 }
 
 // litAt reports whether the step's literal is at line[i:].
@@ -300,12 +297,6 @@ func CompileAccessFormat(format string) (*AccessFormat, error) {
 			c := st.lit[0]
 			st.one = (st.fast && (st.litFirst || !isAccessList(st.v)) || st.num) && !(c >= '0' && c <= '9' || c == '.' || c == '-' || c == ':')
 		}
-		if st.v == avUpstreamAddr && len(st.lit) > 0 {
-			st.addrStop = new([256]bool)
-			for _, c := range []byte{' ', ',', '\\', st.lit[0]} {
-				st.addrStop[c] = true
-			}
-		}
 		st.setOp(f.escape)
 	}
 	return f, nil
@@ -320,7 +311,7 @@ func (st *accessStep) setOp(esc accessEscape) {
 		st.op = opNum
 	case st.fast && st.v == avRequestTime:
 		st.op = opSeconds
-	case st.fast && st.v == avUpstreamAddr && st.addrStop != nil:
+	case st.fast && st.v == avUpstreamAddr && len(st.lit) > 0:
 		st.op = opAddrs
 	case st.fast && st.v == avUpstreamStatus:
 		st.op = opStatuses
@@ -682,8 +673,14 @@ func (f *AccessFormat) parseSteps(line []byte, loc *time.Location, ev *Event) er
 			if end < 0 {
 				break // the generic path words the error
 			}
-			if err := f.assign(st.v, line[pos:end], escapeNone, loc, ev); err != nil {
-				return fmt.Errorf("%s: %w", st.name, err)
+			switch st.v {
+			case avUnknown:
+			case avRemoteAddr:
+				ev.Client = accessAlias(line[pos:end])
+			default:
+				if err := f.assign(st.v, line[pos:end], escapeNone, loc, ev); err != nil {
+					return fmt.Errorf("%s: %w", st.name, err)
+				}
 			}
 			pos = end + len(st.lit)
 			continue
@@ -754,6 +751,10 @@ func (f *AccessFormat) parseSteps(line []byte, loc *time.Location, ev *Event) er
 		end := -1
 		switch st.scan {
 		case scanRest:
+			if st.v == avRequestID && esc == escapeNone {
+				ev.RequestID = accessAlias(line[pos:]) // the usual last field
+				return nil
+			}
 			end = len(line)
 		case scanSuffix:
 			if f.escape != escapeNone && st.lit[0] == '"' {
@@ -1010,12 +1011,10 @@ func accessListNext(st *accessStep, line []byte, i int) (int, int) {
 }
 
 func accessFastAddrs(st *accessStep, line []byte, i int, dst *[]string) int {
-	n0, stop := len(*dst), st.addrStop
+	n0, c := len(*dst), st.lit[0]
 	for {
 		start := i
-		for i < len(line) && !stop[line[i]] {
-			i++
-		}
+		i = accessIndexStop(line, i, c)
 		if i == start {
 			break
 		}

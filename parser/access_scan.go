@@ -523,3 +523,31 @@ func accessScanUint(line []byte, pos int) (int64, int) {
 	}
 	return n, i
 }
+
+// accessZeroBytes flags (bit 7 of the byte) the zero bytes of v; the lowest
+// flag is exact, the ones above a zero byte may be false.
+func accessZeroBytes(v uint64) uint64 {
+	return (v - swarLo) &^ v & swarHi
+}
+
+// accessIndexStop returns the index of the first byte from i on that ends
+// an $upstream_addr item: ' ', ',', '\\' or c (the literal after the
+// variable), or len(line). The lowest flag of an OR of exact lowest flags is
+// exact.
+func accessIndexStop(line []byte, i int, c byte) int {
+	pc := swarLo * uint64(c)
+	for ; i >= 0 && i < len(line)-7; i += 8 {
+		x := binary.LittleEndian.Uint64(line[i:])
+		m := accessZeroBytes(x^(swarLo*' ')) | accessZeroBytes(x^(swarLo*',')) |
+			accessZeroBytes(x^(swarLo*'\\')) | accessZeroBytes(x^pc)
+		if m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for ; i >= 0 && i < len(line); i++ {
+		if b := line[i]; b == ' ' || b == ',' || b == '\\' || b == c {
+			return i
+		}
+	}
+	return len(line)
+}

@@ -742,7 +742,7 @@ func TestCompileAccessFormat_ConfigForm(t *testing.T) {
 // other byte value, the neighbours of '0' and '9' included.
 func TestAccessSWAR(t *testing.T) {
 	r := rand.New(rand.NewSource(3))
-	alphabet := []byte("0123456789/:;.-, \"\x00\xff\xfa\xf9\x2f\x3a\x39\x30")
+	alphabet := []byte("0123456789/:;.-, \"\\\x00\xff\xfa\xf9\x2f\x3a\x39\x30")
 	for i := 0; i < 200000; i++ {
 		var b [8]byte
 		for k := range b {
@@ -772,6 +772,23 @@ func TestAccessSWAR(t *testing.T) {
 		c := alphabet[r.Intn(len(alphabet))]
 		if got, want := accessSWARIndex(b[:], 0, c), bytes.IndexByte(b[:], c); got != want && !(want < 0 && got == len(b)) {
 			t.Fatalf("accessSWARIndex(%q, %q) = %d, want %d", b, c, got, want)
+		}
+	}
+	for i := 0; i < 100000; i++ {
+		b := make([]byte, r.Intn(24))
+		for k := range b {
+			b[k] = alphabet[r.Intn(len(alphabet))]
+			if r.Intn(3) > 0 {
+				b[k] = '0' + byte(r.Intn(10))
+			}
+		}
+		c, from := alphabet[r.Intn(len(alphabet))], r.Intn(len(b)+1)
+		want := from
+		for want < len(b) && b[want] != ' ' && b[want] != ',' && b[want] != '\\' && b[want] != c {
+			want++
+		}
+		if got := accessIndexStop(b, from, c); got != want {
+			t.Fatalf("accessIndexStop(%q, %d, %q) = %d, want %d", b, from, c, got, want)
 		}
 	}
 	// Past the end of the line the load is zero-padded.
