@@ -41,3 +41,39 @@ func Example() {
 	// 127.0.0.1:4000 5 true 1
 	// 127.0.0.1:4000 5 false 2 backend_down
 }
+
+// Links: where each 5xx went. The first report comes with the incident;
+// a late error line revises only the link it explains.
+func ExampleEngine_DrainLinks() {
+	eng, err := analyzer.New(analyzer.Config{EmitOpen: true})
+	if err != nil {
+		panic(err)
+	}
+	eng.EmitLinks()
+	t0 := time.Date(2026, 11, 25, 14, 3, 0, 0, time.UTC)
+	for i := 0; i < 3; i++ {
+		eng.Add(&analyzer.Evidence{Event: parser.Event{Kind: parser.KindRequest, Time: t0.Add(time.Duration(i) * time.Second),
+			Status: 502, CID: int64(41 + i), UpstreamAddr: []string{"127.0.0.1:4000"}, UpstreamStatus: []int{502},
+			UpstreamHeaderTime: []float64{parser.Absent}},
+			Origin: analyzer.Origin{Host: "proxy-1", FileID: "2049:131:9f3a", Offset: int64(i) * 180}})
+	}
+	show := func() {
+		for _, inc := range eng.Drain() {
+			fmt.Println("incident", inc.ID, "version", inc.Version)
+		}
+		for _, l := range eng.DrainLinks() {
+			fmt.Println(l.FileID, l.Offset, l.Class, l.Incident, l.Version)
+		}
+	}
+	show()
+	eng.Add(&analyzer.Evidence{Event: parser.Event{Kind: parser.KindProxyError, Time: t0.Add(time.Second), CID: 42,
+		Class: parser.ClassUpstreamRefused, Upstream: "http://127.0.0.1:4000/"}, Origin: analyzer.Origin{Host: "proxy-1"}})
+	show()
+	// Output:
+	// incident d47e8f2557e48006 version 1
+	// 2049:131:9f3a 0 no_response d47e8f2557e48006 1
+	// 2049:131:9f3a 180 no_response d47e8f2557e48006 1
+	// 2049:131:9f3a 360 no_response d47e8f2557e48006 1
+	// incident d47e8f2557e48006 version 2
+	// 2049:131:9f3a 180 upstream_refused d47e8f2557e48006 2
+}
