@@ -1,6 +1,7 @@
 package analyzer
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand"
 	"strings"
@@ -293,4 +294,73 @@ func TestEngine_LinkStaysOnItsProxy(t *testing.T) {
 	if got := linkClasses(t, evs); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("links %v, want %v", got, want)
 	}
+}
+
+// FuzzEngineLinks: whatever the lines, every placed 5xx ends with one link,
+// and the links of each incident add up to its class counts (the promise
+// request_links rests on).
+func FuzzEngineLinks(f *testing.F) {
+	f.Add([]byte("2026/11/25 16:38:46 [error] 1#1: *302 connect() failed (111: Connection refused) while connecting to upstream, client: 127.0.0.1, server: s, request: \"GET / HTTP/1.1\", upstream: \"http://127.0.0.1:4000/\", host: \"h\"\n" +
+		"127.0.0.1 - - [25/Nov/2026:16:38:46 +0000] \"GET / HTTP/1.1\" 502 157 \"-\" \"ua\"\n" +
+		"127.0.0.1 - - [25/Nov/2026:16:38:47 +0000] \"GET / HTTP/1.1\" 502 157 \"-\" \"ua\"\n" +
+		"127.0.0.1 - - [25/Nov/2026:16:38:48 +0000] \"GET /x HTTP/1.1\" 504 157 \"-\" \"ua\"\n" +
+		"2026/11/25 16:38:47 [error] 1#1: *303 upstream timed out (110: Connection timed out) while reading response header from upstream, client: 127.0.0.1, server: s, request: \"GET / HTTP/1.1\", upstream: \"http://127.0.0.1:4000/\", host: \"h\"\n" +
+		"127.0.0.1 - - [25/Nov/2026:16:40:48 +0000] \"GET /x HTTP/1.1\" 503 157 \"-\" \"ua\"\n" +
+		"127.0.0.1 - - [25/Nov/2026:16:38:30 +0000] \"GET /x HTTP/1.1\" 503 157 \"-\" \"ua\"\n" +
+		"127.0.0.1 - - [25/Nov/2026:16:38:49 +0000] \"GET /y HTTP/1.1\" 502 157 \"-\" \"ua\"\n" +
+		"127.0.0.1 - - [25/Nov/2026:16:38:50 +0000] \"GET /y HTTP/1.1\" 502 157 \"-\" \"ua\"\n" +
+		"2026/11/25 16:38:50 [error] 1#1: *304 no live upstreams while connecting to upstream, client: 127.0.0.1, server: s, request: \"GET /y HTTP/1.1\", upstream: \"http://app/y\", host: \"h\"\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := parser.New(parser.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := New(Config{EmitOpen: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.EmitLinks()
+		incs := map[string]Incident{}
+		var links map[string]Link
+		drain := func() {
+			for _, in := range e.Drain() {
+				incs[in.ID] = in
+			}
+			links = latestLinks(links, e.DrainLinks())
+		}
+		placed := 0
+		var ev parser.Event
+		for i, l := range bytes.Split(data, []byte("\n")) {
+			p.Parse(l, &ev)
+			if ev.Kind == parser.KindRequest && ev.Time.IsZero() {
+				ev.Time = time.Unix(int64(i), 0)
+			}
+			if ev.Kind == parser.KindRequest && ev.Status >= 500 {
+				placed++
+			}
+			in := Evidence{Event: ev, Origin: Origin{Path: "fuzz.log", FileID: "fuzz", Offset: int64(i)}, Line: string(l)}
+			e.Add(&in)
+			if i%7 == 0 {
+				drain()
+			}
+		}
+		e.Flush()
+		drain()
+		if len(links) != placed {
+			t.Errorf("%d 5xx, %d with a link", placed, len(links))
+		}
+		for id, got := range classesOf(links) {
+			if id == "" {
+				continue
+			}
+			in, ok := incs[id]
+			if !ok {
+				t.Errorf("links name incident %s, never drained", id)
+				continue
+			}
+			if fmt.Sprint(got) != fmt.Sprint(in.ClassCounts) {
+				t.Errorf("incident %s: links by class %v, class counts %v", id, got, in.ClassCounts)
+			}
+		}
+	})
 }
