@@ -54,6 +54,7 @@ type inferField struct {
 	key    string // lower-case key of key=value / key:value, "" for positional fields
 	quoted bool   // between double quotes
 	brack  bool   // between [ and ]
+	post   string // literal text right after the value (a closing quote, a ';')
 }
 
 type inferLine struct {
@@ -256,6 +257,12 @@ func inferTokenize(line string) *inferLine {
 			f.pre = line[start:i]
 			end := inferBareEnd(line, i, isSep)
 			f.val = line[i:end]
+			// Punctuation people write after a variable ("$status;",
+			// "$remote_addr:") is literal text, not part of the value.
+			if n := len(f.val); n > 1 && strings.IndexByte(";:,", f.val[n-1]) >= 0 && f.val[n-2] != f.val[n-1] {
+				f.post = f.val[n-1:]
+				f.val = f.val[:n-1]
+			}
 			i = end
 		}
 		// The closing delimiter of this field belongs to the literal that
@@ -266,7 +273,7 @@ func inferTokenize(line string) *inferLine {
 	// the next literal.
 	for k := range il.fields {
 		f := &il.fields[k]
-		closing := ""
+		closing := f.post
 		switch {
 		case f.quoted:
 			closing = `"`
@@ -665,6 +672,29 @@ func (c *inferCol) shape() {
 	}
 }
 
+// constWord: a bare lower-case word, the same on every line, that is not a
+// key's value: label text such as "upstream status" before a value.
+func (c *inferCol) constWord() bool {
+	if c.first.key != "" || c.first.quoted || c.first.brack || c.n < 2 {
+		return false
+	}
+	w := c.vals[0]
+	if w == "" || len(w) > 32 {
+		return false
+	}
+	for i := 0; i < len(w); i++ {
+		if !(w[i] >= 'a' && w[i] <= 'z' || w[i] == '_') {
+			return false
+		}
+	}
+	for _, v := range c.vals {
+		if v != w {
+			return false
+		}
+	}
+	return true
+}
+
 // Column tests over every line. The dash is allowed where nginx writes it.
 func (c *inferCol) all(k int) bool       { return c.n > 0 && k == c.n }
 func (c *inferCol) allOrDash(k int) bool { return k > 0 && k+c.dash == c.n }
@@ -804,15 +834,46 @@ func inferAssign(cols []inferCol) error {
 	}
 	free := func(name string) bool { return !used[name] }
 
+	// Labels: constant words written before a value name it, as a key
+	// does ("upstream connect time=$upstream_connect_time", "upstream
+	// status $upstream_status").
+	labels := make([]string, len(cols))
+	wordsFrom := -1
+	for i := range cols {
+		c := &cols[i]
+		if c.constWord() {
+			if wordsFrom < 0 {
+				wordsFrom = i
+			}
+			continue
+		}
+		var parts []string
+		if wordsFrom >= 0 {
+			for _, w := range cols[wordsFrom:i] {
+				parts = append(parts, strings.ToLower(w.vals[0]))
+			}
+		}
+		if c.first.key != "" {
+			parts = append(parts, c.first.key)
+		}
+		if len(parts) > 1 || len(parts) == 1 && c.first.key != "" {
+			labels[i] = strings.Join(parts, "_")
+		}
+		if c.first.key != "" && wordsFrom >= 0 && inferKeyVar(labels[i]) == "" {
+			labels[i] = c.first.key // the words say nothing the key does not
+		}
+		wordsFrom = -1
+	}
 	// Keys first, when the values have the key's shape. The time keys
 	// take the time variable the value's shape says.
 	for i := range cols {
 		c := &cols[i]
-		if c.first.key == "" {
+		key := labels[i]
+		if key == "" {
 			continue
 		}
-		v := inferKeyVar(c.first.key)
-		if v != "" && c.dash == c.n && inferKeyWords(c.first.key) == v {
+		v := inferKeyVar(key)
+		if v != "" && c.dash == c.n && inferKeyWords(key) == v {
 			v = "" // a name guessed from words, and no value to confirm it
 		}
 		if v == "time" {
@@ -828,6 +889,10 @@ func inferAssign(cols []inferCol) error {
 			continue
 		}
 		give(c, v)
+		// The words of the label are the format's text.
+		for j := i - 1; j >= 0 && cols[j].constWord(); j-- {
+			cols[j].name = cols[j].vals[0]
+		}
 	}
 
 	// The anchors: remote address, time, request.
@@ -948,11 +1013,20 @@ func inferAssign(cols []inferCol) error {
 			addrAt = i
 		}
 	}
-	// Only after the status: an address before it is the server's own
-	// ("$host:$server_port", a quoted $http_host).
+	// After the status first. Before it, only a bare column that shows
+	// it is an upstream's ("-" for a request that reached none, or a
+	// list): a constant address there is the server's own
+	// ("$host:$server_port").
 	for i := statusAt + 1; i < len(cols) && addrAt < 0; i++ {
 		c := &cols[i]
 		if c.name == "" && !c.first.brack && c.isAddrs() {
+			give(c, "$upstream_addr")
+			addrAt = i
+		}
+	}
+	for i := 0; i < statusAt && addrAt < 0; i++ {
+		c := &cols[i]
+		if c.name == "" && !c.first.brack && !c.first.quoted && c.isAddrs() && c.dash+c.list > 0 {
 			give(c, "$upstream_addr")
 			addrAt = i
 		}
