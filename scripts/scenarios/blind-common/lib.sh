@@ -15,7 +15,7 @@ py_deps() {
   if [ ! -x "$BLIND_VENV/bin/uvicorn" ]; then
     /usr/bin/python3 -m venv "$BLIND_VENV"
     "$BLIND_VENV/bin/pip" install -q fastapi==0.165.0 uvicorn==0.54.0 asyncpg==0.32.0 \
-      psycopg2-binary==2.9.13 SQLAlchemy==2.1.9 gevent==26.9.0 gunicorn==27.0.1
+      psycopg2-binary==2.9.13 SQLAlchemy==2.1.9 gevent==26.9.0 gunicorn==27.0.1 packaging==26.4
   fi
 }
 
