@@ -611,6 +611,8 @@ func (f *AccessFormat) parseSteps(line []byte, loc *time.Location, ev *Event) er
 					continue
 				}
 			}
+		// The usual single value of $request_time and of the upstream
+		// lists ("0.123", "-", an address, "502") before the loops.
 		case opSeconds:
 			if st.one {
 				if x, n := accessTimeItem(line, pos); n > 0 && st.litAt(line, pos+n) {
@@ -624,7 +626,14 @@ func (f *AccessFormat) parseSteps(line []byte, loc *time.Location, ev *Event) er
 				continue
 			}
 		case opAddrs:
-			if next := accessFastAddrs(st, line, pos, &ev.UpstreamAddr); next >= 0 {
+			if st.litFirst {
+				if end := accessIndexStop(line, pos, st.lit[0]); end > pos && st.litAt(line, end) {
+					ev.UpstreamAddr = append(ev.UpstreamAddr, accessAlias(line[pos:end]))
+					pos = end + len(st.lit)
+					continue
+				}
+			}
+			if next := accessFastList(st, line, pos, ev); next >= 0 {
 				pos = next
 				continue
 			}
@@ -636,20 +645,20 @@ func (f *AccessFormat) parseSteps(line []byte, loc *time.Location, ev *Event) er
 					continue
 				}
 			}
-			if next := accessFastStatuses(st, line, pos, &ev.UpstreamStatus); next >= 0 {
+			if next := accessFastList(st, line, pos, ev); next >= 0 {
 				pos = next
 				continue
 			}
 		case opTimes:
-			dst := accessTimes(st.v, ev)
 			if st.one {
 				if x, n := accessTimeItem(line, pos); n > 0 && st.litAt(line, pos+n) {
+					dst := accessTimes(st.v, ev)
 					*dst = append(*dst, x)
 					pos += n + len(st.lit)
 					continue
 				}
 			}
-			if next := accessFastTimes(st, line, pos, dst); next >= 0 {
+			if next := accessFastList(st, line, pos, ev); next >= 0 {
 				pos = next
 				continue
 			}
@@ -879,15 +888,24 @@ func accessTimeItem(line []byte, i int) (float64, int) {
 	if byte(w) == '-' {
 		return Absent, 1
 	}
+	n, ok := accessMilliWord(w)
+	if !ok {
+		return 0, 0
+	}
+	return float64(n) / 1e3, 5
+}
+
+// accessMilliWord reads "d.ddd" from the low five bytes of w as a number of
+// milliseconds: XOR with "0.000" leaves the digits as their values and the
+// dot as zero, and a digit is a value whose high nibble stays clear after
+// adding 6.
+func accessMilliWord(w uint64) (int, bool) {
 	const mask, six = 0x000000F0F0F0FFF0, 0x0000000606060006
 	x := w ^ 0x0000003030302E30
 	if x&mask != 0 || (x+six)&mask != 0 {
-		return 0, 0
+		return 0, false
 	}
-	// The same rounding as accessFloat and strconv: the exact mantissa
-	// divided once by an exact power of ten.
-	n := int(x&0xF)*1000 + int(x>>16&0xF)*100 + int(x>>24&0xF)*10 + int(x>>32&0xF)
-	return float64(n) / 1e3, 5
+	return int(x&0xF)*1000 + int(x>>16&0xF)*100 + int(x>>24&0xF)*10 + int(x>>32&0xF), true
 }
 
 // accessStatusItem reads "-" (0) or a 3-digit status and returns how many
@@ -935,16 +953,7 @@ func accessScanSeconds(line []byte, pos int) (x float64, i int) {
 			return float64(int(d0)*1000+int(d2)*100+int(d3)*10+int(d4)) / 1e3, pos + 5
 		}
 	}
-	var mant uint64
-	i = pos
-	for i < len(line) && i-pos < 12 {
-		c := line[i] - '0'
-		if c > 9 {
-			break
-		}
-		mant = mant*10 + uint64(c)
-		i++
-	}
+	mant, i := accessDigitsAt(line, pos, 12, 0)
 	if i == pos {
 		return 0, -1
 	}
@@ -954,16 +963,8 @@ func accessScanSeconds(line []byte, pos int) (x float64, i int) {
 		}
 		return float64(mant), i
 	}
-	i++
-	start := i
-	for i < len(line) && i-start < 9 {
-		c := line[i] - '0'
-		if c > 9 {
-			break
-		}
-		mant = mant*10 + uint64(c)
-		i++
-	}
+	start := i + 1
+	mant, i = accessDigitsAt(line, start, 9, mant)
 	if i-pos > 16 {
 		// More than 15 digits: the mantissa may not be exact in a
 		// float64; the generic path's strconv handles it.
@@ -1010,19 +1011,16 @@ func accessListNext(st *accessStep, line []byte, i int) (int, int) {
 	return -1, 0
 }
 
-func accessFastAddrs(st *accessStep, line []byte, i int, dst *[]string) int {
-	n0, c := len(*dst), st.lit[0]
+// accessFastList reads the upstream list of st at line[i:] (items joined by
+// ", " and " : ", then the literal) in one pass onto the Event's list, and
+// returns the position after the literal, or -1, the list left as it was,
+// for the generic path.
+func accessFastList(st *accessStep, line []byte, i int, ev *Event) int {
+	n0 := accessListLen(st.v, ev)
 	for {
-		start := i
-		i = accessIndexStop(line, i, c)
-		if i == start {
+		if i = accessListItem(st, line, i, ev); i < 0 {
 			break
 		}
-		s := ""
-		if !(i == start+1 && line[start] == '-') {
-			s = unsafe.String(&line[start], i-start)
-		}
-		*dst = append(*dst, s)
 		more, next := accessListNext(st, line, i)
 		if more < 0 {
 			break
@@ -1032,13 +1030,23 @@ func accessFastAddrs(st *accessStep, line []byte, i int, dst *[]string) int {
 		}
 		i = next
 	}
-	*dst = (*dst)[:n0]
+	accessListCut(st.v, ev, n0)
 	return -1
 }
 
-func accessFastStatuses(st *accessStep, line []byte, i int, dst *[]int) int {
-	n0 := len(*dst)
-	for {
+// accessListItem appends the list item at line[i:] and returns where it
+// ends, or -1 if there is none of st's kind. "-" is kept as a placeholder
+// (address "", status 0, time Absent) so the lists stay aligned.
+func accessListItem(st *accessStep, line []byte, i int, ev *Event) int {
+	switch st.v {
+	case avUpstreamAddr:
+		start := i
+		if i = accessIndexStop(line, i, st.lit[0]); i == start {
+			return -1
+		}
+		ev.UpstreamAddr = append(ev.UpstreamAddr, accessAlias(line[start:i]))
+		return i
+	case avUpstreamStatus:
 		start, x := i, 0
 		if i < len(line) && line[i] == '-' {
 			i++
@@ -1048,44 +1056,44 @@ func accessFastStatuses(st *accessStep, line []byte, i int, dst *[]int) int {
 				i++
 			}
 			if i == start {
-				break
+				return -1
 			}
 		}
-		*dst = append(*dst, x)
-		more, next := accessListNext(st, line, i)
-		if more < 0 {
-			break
-		}
-		if more == 0 {
-			return next
-		}
-		i = next
+		ev.UpstreamStatus = append(ev.UpstreamStatus, x)
+		return i
 	}
-	*dst = (*dst)[:n0]
-	return -1
+	x := float64(Absent)
+	if i < len(line) && line[i] == '-' {
+		i++
+	} else if x, i = accessScanSeconds(line, i); i < 0 {
+		return -1
+	}
+	dst := accessTimes(st.v, ev)
+	*dst = append(*dst, x)
+	return i
 }
 
-func accessFastTimes(st *accessStep, line []byte, i int, dst *[]float64) int {
-	n0 := len(*dst)
-	for {
-		x := float64(Absent)
-		if i < len(line) && line[i] == '-' {
-			i++
-		} else if x, i = accessScanSeconds(line, i); i < 0 {
-			break
-		}
-		*dst = append(*dst, x)
-		more, next := accessListNext(st, line, i)
-		if more < 0 {
-			break
-		}
-		if more == 0 {
-			return next
-		}
-		i = next
+func accessListLen(v accessVar, ev *Event) int {
+	switch v {
+	case avUpstreamAddr:
+		return len(ev.UpstreamAddr)
+	case avUpstreamStatus:
+		return len(ev.UpstreamStatus)
 	}
-	*dst = (*dst)[:n0]
-	return -1
+	return len(*accessTimes(v, ev))
+}
+
+// accessListCut shortens the list of v back to n items.
+func accessListCut(v accessVar, ev *Event, n int) {
+	switch v {
+	case avUpstreamAddr:
+		ev.UpstreamAddr = ev.UpstreamAddr[:n]
+	case avUpstreamStatus:
+		ev.UpstreamStatus = ev.UpstreamStatus[:n]
+	default:
+		t := accessTimes(v, ev)
+		*t = (*t)[:n]
+	}
 }
 
 // accessLitAt reports whether lit is at line[i:].

@@ -26,7 +26,7 @@ import (
 //	client: remote_addr, client, client_ip, clientip, remote_ip, source.ip, client.ip
 //	request line: request, request_line
 //	method: request_method, method, http.request.method
-//	URI: request_uri, url.original (raw, with arguments); uri, url, path (used if no other)
+//	URI: request_uri, url.original (raw, with arguments); uri, document_uri, url, path (used if no other)
 //	protocol: server_protocol, protocol, http_version
 //	status: status, status_code, response_code, http_status, response, http.response.status_code
 //	body bytes: body_bytes_sent, body_bytes, bytes, size; bytes_sent (used if no other)
@@ -40,59 +40,43 @@ import (
 //	server: server_name, vhost, virtual_host; host (also fills Host); http_host
 //	hostname, pid
 func accessJSONKey(key string) accessVar {
+	// The aliases; nginx's own variable names (and document_uri) mean what
+	// they mean in a log_format.
 	switch key {
 	case "time", "time_local", "time_iso8601", "timestamp", "ts", "msec", "datetime", "date":
 		return avTimeAny
-	case "remote_addr", "client", "client_ip", "clientip", "remote_ip", "source.ip", "client.ip":
+	case "client", "client_ip", "clientip", "remote_ip", "source.ip", "client.ip":
 		return avRemoteAddr
-	case "request", "request_line":
+	case "request_line":
 		return avRequest
-	case "request_method", "method", "http.request.method":
+	case "method", "http.request.method":
 		return avMethod
-	case "request_uri", "url.original":
+	case "url.original":
 		return avRequestURI
-	case "uri", "url", "path":
+	case "url", "path":
 		return avURI
-	case "server_protocol", "protocol", "http_version":
+	case "protocol", "http_version":
 		return avProtocol
-	case "status", "status_code", "response_code", "http_status", "response", "http.response.status_code":
+	case "status_code", "response_code", "http_status", "response", "http.response.status_code":
 		return avStatus
-	case "body_bytes_sent", "body_bytes", "bytes", "size":
+	case "body_bytes", "bytes", "size":
 		return avBodyBytes
-	case "bytes_sent":
-		return avBytesSent
-	case "http_referer", "referer", "referrer":
+	case "referer", "referrer":
 		return avReferer
-	case "http_user_agent", "user_agent", "useragent", "agent", "user_agent.original":
+	case "user_agent", "useragent", "agent", "user_agent.original":
 		return avUserAgent
-	case "request_time", "request_duration":
+	case "request_duration":
 		return avRequestTime
-	case "upstream_addr", "upstream", "upstream_address":
+	case "upstream", "upstream_address":
 		return avUpstreamAddr
-	case "upstream_status":
-		return avUpstreamStatus
-	case "upstream_connect_time":
-		return avUpstreamConnectTime
-	case "upstream_header_time":
-		return avUpstreamHeaderTime
-	case "upstream_response_time":
-		return avUpstreamResponseTime
-	case "request_id", "req_id", "requestid", "x_request_id":
+	case "req_id", "requestid", "x_request_id":
 		return avRequestID
-	case "connection", "connection_id":
+	case "connection_id":
 		return avConnection
-	case "server_name", "vhost", "virtual_host":
+	case "vhost", "virtual_host":
 		return avServerName
-	case "host":
-		return avHost
-	case "http_host":
-		return avHTTPHost
-	case "hostname":
-		return avHostname
-	case "pid":
-		return avPID
 	}
-	return avUnknown
+	return accessFormatVar(key)
 }
 
 func accessJSONSpace(b []byte, p int) int {

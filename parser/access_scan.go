@@ -512,16 +512,21 @@ func accessScanUint(line []byte, pos int) (int64, int) {
 		}
 		return int64(accessSWARUint(x, n)), pos + n
 	}
-	i, n := pos, int64(0)
-	for i < len(line) && i-pos < 18 {
+	n, i := accessDigitsAt(line, pos, 18, 0)
+	return int64(n), i
+}
+
+// accessDigitsAt reads at most max decimal digits from line[i:], appending
+// them to mant, and returns the new mantissa and where the digits end.
+func accessDigitsAt(line []byte, i, max int, mant uint64) (uint64, int) {
+	for end := i + max; i < len(line) && i < end; i++ {
 		c := line[i] - '0'
 		if c > 9 {
 			break
 		}
-		n = n*10 + int64(c)
-		i++
+		mant = mant*10 + uint64(c)
 	}
-	return n, i
+	return mant, i
 }
 
 // accessZeroBytes flags (bit 7 of the byte) the zero bytes of v; the lowest
