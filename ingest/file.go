@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/culprit-dev/culprit/internal/record"
@@ -54,6 +55,7 @@ type follower struct {
 	format   string
 	asAccess bool           // an auto source whose lines the format reads: ship them as nginx_access
 	check    *parser.Parser // format compiled, to notice when it stops reading the lines
+	reads    int            // reads since the head, to look for a better format now and then
 }
 
 // openFollower opens path and positions it from the registry; ok is false
@@ -554,7 +556,24 @@ func (fw *follower) inferFormat(data []byte, midLine bool) {
 		// format back.
 		fw.headDone = true
 		fw.adopt(splitLines(data, inferSample), "log_format changed: inferred again from the lines just read")
+		return
 	}
+	// Fields the head could not name (upstream fields that were "-" on
+	// every request it held) may be named by later lines: look again now
+	// and then, while some are unnamed.
+	fw.reads++
+	if fw.reads%64 == 0 && inferPlaceholders(fw.format) > 0 {
+		// With the head: a read may hold one line, too little to name
+		// fields by, and the head's lines say what the others look like.
+		lines, _ := fw.headLines()
+		fw.adopt(append(lines, splitLines(data, inferSample)...), "log_format refined: inferred again from the head and the lines just read")
+	}
+}
+
+// inferPlaceholders counts the fields of an inferred format that
+// inference could not name ($field_N, $list_N).
+func inferPlaceholders(format string) int {
+	return strings.Count(format, "$field_") + strings.Count(format, "$list_")
 }
 
 // adopt infers a format from lines and keeps it if it reads more of them
@@ -576,8 +595,8 @@ func (fw *follower) adopt(lines [][]byte, why string) {
 			}
 		}
 	}
-	if n <= cur {
-		return
+	if n < cur || n == cur && (fw.check == nil || inferPlaceholders(format) >= inferPlaceholders(fw.format)) {
+		return // no better: it reads fewer lines, or as many with no more fields named
 	}
 	p, err := parser.New(parser.Options{Source: parser.SourceNginxAccess, LogFormat: format})
 	if err != nil {

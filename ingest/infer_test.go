@@ -137,3 +137,52 @@ func TestShip_ReinfersWhenTheFormatChanges(t *testing.T) {
 		t.Errorf("before the change %d of %d requests read", got, n1)
 	}
 }
+
+// TestShip_RefinesAFormatTheHeadLeftUnnamed: a log that starts with
+// requests no upstream served ("-" in every upstream field) cannot show
+// which fields are upstream ones; once proxied requests follow, the
+// shipper names them (real tab-separated lines, the static ones first).
+func TestShip_RefinesAFormatTheHeadLeftUnnamed(t *testing.T) {
+	var static, proxied [][]byte
+	for _, l := range bytes.Split(bytes.TrimSpace(realAccessLines(t, "tsv")), []byte("\n")) {
+		if bytes.Split(l, []byte("\t"))[6][0] == '-' {
+			static = append(static, l)
+		} else {
+			proxied = append(proxied, l)
+		}
+	}
+	var head []byte
+	for len(bytes.Split(head, []byte("\n"))) <= inferSample {
+		for _, l := range static {
+			head = append(append(head, l...), '\n')
+		}
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "access.log")
+	appendFile(t, path, head)
+	cfg := testConfig(dir, path)
+	cfg.Sources[0].Kind = "nginx_access"
+	sink := &memSink{}
+	startShipper(t, cfg, sink)
+	n := countLines(head)
+	waitFor(t, 5*time.Second, "the head", func() bool { return len(sink.snapshot()) == n })
+	if f := sink.snapshot()[0].LogFormat; inferPlaceholders(f) == 0 {
+		t.Fatalf("the head named every field, the test cannot tell: %q", f)
+	}
+	// One read per append: refinement looks every 64 reads.
+	for i := 0; i < 80; i++ {
+		appendFile(t, path, append(bytes.Clone(proxied[i%len(proxied)]), '\n'))
+		n++
+		waitFor(t, 5*time.Second, "a proxied line", func() bool { return len(sink.snapshot()) == n })
+	}
+	lines := sink.snapshot()
+	last := lines[len(lines)-1]
+	p, err := parser.New(parser.Options{Source: parser.Source(last.Kind), LogFormat: last.LogFormat})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev parser.Event
+	if p.Parse(last.Value, &ev); ev.Kind != parser.KindRequest || len(ev.UpstreamAddr) == 0 || len(ev.UpstreamStatus) == 0 {
+		t.Errorf("after refinement (format %q) the last proxied line reads as %+v", last.LogFormat, ev)
+	}
+}
