@@ -185,3 +185,47 @@ func TestExplain_InferredFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestExplain_InferredFormatLooksPastAQuietHead: an access log whose first
+// 200 lines reached no upstream ("-" in every upstream field) gets its
+// upstream fields named from the end of the file (real tab-separated
+// lines of scripts/reallogs/access-formats, the static ones first).
+func TestExplain_InferredFormatLooksPastAQuietHead(t *testing.T) {
+	data, err := os.ReadFile("../../parser/testdata/access-formats/tsv.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var static, proxied []byte
+	for _, l := range bytes.Split(bytes.TrimSpace(data), []byte("\n")) {
+		if bytes.Split(l, []byte("\t"))[6][0] == '-' {
+			static = append(append(static, l...), '\n')
+		} else {
+			proxied = append(append(proxied, l...), '\n')
+		}
+	}
+	var log []byte
+	for bytes.Count(log, []byte("\n")) < sniffLines {
+		log = append(log, static...)
+	}
+	log = append(log, proxied...)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "access.log")
+	if err := os.WriteFile(path, log, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files, formats, _, err := collectInputs([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sniffAll(files, formats, false); err != nil {
+		t.Fatal(err)
+	}
+	f := files[0]
+	if f.kind != parser.SourceNginxAccess || !f.inferred || !strings.Contains(f.format, "\t$upstream_addr\t") {
+		t.Fatalf("kind %q inferred %v format %q", f.kind, f.inferred, f.format)
+	}
+	head, _ := headLines(path, sniffLines)
+	if fm, _, err := parser.InferAccessFormat(head); err != nil || strings.Contains(fm, "$upstream_addr") {
+		t.Errorf("the head alone names the upstream address (%q, %v): the test cannot tell", fm, err)
+	}
+}

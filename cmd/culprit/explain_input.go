@@ -326,7 +326,7 @@ func accessReads(format string, lines [][]byte) int {
 // reading more lines. A format nobody wrote down is the usual case (teams
 // extend combined their own way and the conf stays on the proxy), and the
 // inferred one reads it where no fixed list can.
-func bestAccessFormat(lines [][]byte, formats []string, userFormat bool) (format string, n int, inferred bool) {
+func bestAccessFormat(lines, more [][]byte, formats []string, userFormat bool) (format string, n int, inferred bool) {
 	if userFormat {
 		return formats[0], accessReads(formats[0], lines), false
 	}
@@ -342,6 +342,16 @@ func bestAccessFormat(lines [][]byte, formats []string, userFormat bool) (format
 			}
 		}
 	}
+	if inferred && placeholders(format) > 0 && len(more) > 0 {
+		// The head may not show what some fields are (upstream fields
+		// are "-" on every request no upstream served): the end of the
+		// file may.
+		both := append(append([][]byte(nil), lines...), more...)
+		if fm, _, err := parser.InferAccessFormat(both); err == nil && placeholders(fm) < placeholders(format) &&
+			accessReads(fm, both) >= accessReads(format, both) {
+			format, n = fm, accessReads(fm, lines)
+		}
+	}
 	if n < len(lines) {
 		for _, fm := range commonFormats {
 			if k := accessReads(fm, lines); k > n {
@@ -350,6 +360,48 @@ func bestAccessFormat(lines [][]byte, formats []string, userFormat bool) (format
 		}
 	}
 	return format, n, inferred
+}
+
+// placeholders counts the fields of an inferred format inference could
+// not name ($field_N, $list_N).
+func placeholders(format string) int {
+	return strings.Count(format, "$field_") + strings.Count(format, "$list_")
+}
+
+// tailLines returns up to n whole lines from the last 256 KiB of a plain
+// (not gzipped) file; nil when it cannot.
+func tailLines(path string, n int) [][]byte {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil
+	}
+	var magic [2]byte
+	if _, err := f.ReadAt(magic[:], 0); err != nil || magic[0] == 0x1f && magic[1] == 0x8b {
+		return nil // empty, or gzip (its end is not lines)
+	}
+	off := max(st.Size()-256<<10, 0)
+	buf := make([]byte, st.Size()-off)
+	k, _ := f.ReadAt(buf, off)
+	buf = buf[:k]
+	if off > 0 {
+		i := bytes.IndexByte(buf, '\n')
+		if i < 0 {
+			return nil
+		}
+		buf = buf[i+1:] // the first line is cut
+	}
+	var out [][]byte
+	for _, l := range bytes.Split(buf, []byte("\n")) {
+		if l = bytes.TrimRight(l, "\r"); len(bytes.TrimSpace(l)) > 0 {
+			out = append(out, l)
+		}
+	}
+	return out[max(len(out)-n, 0):]
 }
 
 // sniffAll decides each file's kind (and an access log's format) from its
@@ -369,7 +421,10 @@ func sniffAll(files []*inputFile, formats []string, userFormat bool) error {
 			continue
 		}
 		// The access format that reads the most lines.
-		bestFmt, bestN, inferred := bestAccessFormat(lines, formats, userFormat)
+		bestFmt, bestN, inferred := bestAccessFormat(lines, nil, formats, userFormat)
+		if inferred && placeholders(bestFmt) > 0 {
+			bestFmt, bestN, inferred = bestAccessFormat(lines, tailLines(f.path, sniffLines), formats, userFormat)
+		}
 		var ev parser.Event
 		if f.forced {
 			if f.kind == parser.SourceNginxAccess {
