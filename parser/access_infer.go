@@ -695,6 +695,15 @@ func (c *inferCol) constWord() bool {
 	return true
 }
 
+func (c *inferCol) constant() bool {
+	for _, v := range c.vals {
+		if v != c.vals[0] {
+			return false
+		}
+	}
+	return true
+}
+
 // Column tests over every line. The dash is allowed where nginx writes it.
 func (c *inferCol) all(k int) bool       { return c.n > 0 && k == c.n }
 func (c *inferCol) allOrDash(k int) bool { return k > 0 && k+c.dash == c.n }
@@ -901,7 +910,7 @@ func inferAssign(cols []inferCol) error {
 		if c.name != "" || i > 3 || !free("$remote_addr") {
 			continue
 		}
-		if c.isIP() && !c.first.quoted {
+		if c.isIP() {
 			give(c, "$remote_addr")
 			// combined's "- $remote_user": a literal '-' and the user.
 			if i+2 < len(cols) && cols[i+1].name == "" && cols[i+2].name == "" && !cols[i+1].first.quoted &&
@@ -997,10 +1006,38 @@ func inferAssign(cols []inferCol) error {
 			}
 		}
 	}
+	if statusAt < 0 && reqAt >= 0 {
+		// Before the request ("[$time_local] $status \"$request\""): only
+		// a column that is the one status-shaped column of the line and
+		// not the same on every line (a constant 3-digit number is more
+		// likely a port or a length than 200 on every request).
+		cand := -1
+		for i := range cols {
+			c := &cols[i]
+			if i == reqAt || c.name != "" || c.first.key != "" || !c.isStatus() {
+				continue
+			}
+			if cand >= 0 {
+				cand = -2
+				break
+			}
+			cand = i
+		}
+		if cand >= 0 && cand < reqAt && !cols[cand].constant() {
+			give(&cols[cand], "$status")
+			statusAt = cand
+		}
+	}
 	if statusAt < 0 {
 		return ErrNoStatus
 	}
-	if b := statusAt + 1; b < len(cols) && cols[b].name == "" && cols[b].first.key == "" && cols[b].isInt() && free("$body_bytes_sent") {
+	// The body size follows the status, the request between them if the
+	// status came first.
+	b := statusAt + 1
+	for b < len(cols) && cols[b].name != "" {
+		b++
+	}
+	if b < len(cols) && cols[b].first.key == "" && cols[b].isInt() && free("$body_bytes_sent") {
 		give(&cols[b], "$body_bytes_sent")
 	}
 
