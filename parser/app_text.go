@@ -19,11 +19,40 @@ var (
 		"failed to reserve page summary memory", "Out of memory (allocated", "memory allocation of "}
 	listenMarkers = [...]string{"EADDRINUSE", "ddress already in use", "BindException", "unable to bind",
 		"[Errno 98]", "is in use by another program", "Connection in use", "bind(): ", "kind: AddrInUse"}
+	// poolMarkers are the application's own capacity running out: a client
+	// pool whose every connection is busy (the caller waited its checkout
+	// timeout), or the process out of file descriptors. The dependency
+	// behind the pool answered; the limit is the app's (pool_saturated).
+	// Checked before the timeout markers: SQLAlchemy raises a TimeoutError.
+	poolMarkers = [...]string{
+		"QueuePool limit of size",                              // SQLAlchemy exc.TimeoutError (pool/impl.py)
+		"timeout exceeded when trying to connect",              // node-postgres pg-pool: waited for a client (index.js, pending queue only)
+		"Connection is not available, request timed out after", // HikariCP
+		"Timeout acquiring a connection",                       // knex ("The pool is probably full")
+		"connection pool exhausted",                            // psycopg2.pool.PoolError
+		"ConnectionAcquireTimeoutError",                        // Sequelize
+		"pool timed out while waiting for an open connection",  // sqlx PoolTimedOut
+		"Timeout waiting for idle object",                      // Apache Commons Pool / DBCP
+		"too many open files", "Too many open files", "EMFILE", // EMFILE: Go "accept4: too many open files", Python "[Errno 24]", Node
+	}
+	// rejectMarkers are a dependency's server refusing service: it is up and
+	// answered, with an error instead of a session (dependency_refused).
+	rejectMarkers = [...]string{
+		"too many clients already",                            // PostgreSQL 53300 ("sorry, too many clients already")
+		"remaining connection slots are reserved",             // PostgreSQL 53300, the reserved superuser slots
+		"the database system is shutting down",                // PostgreSQL 57P03
+		"the database system is starting up",                  // PostgreSQL 57P03
+		"the database system is in recovery mode",             // PostgreSQL 57P03
+		"terminating connection due to administrator command", // PostgreSQL 57P01 (a fast shutdown)
+		"Too many connections",                                // MySQL/MariaDB ER_CON_COUNT_ERROR (1040)
+		"max number of clients reached",                       // Redis maxclients
+	}
 	refusedMarkers = [...]string{"ECONNREFUSED", "onnection refused", "[Errno 111]", "errno=111",
 		"(111: Connection refused)", "ConnectException", "Connection to "}
 	timeoutMarkers = [...]string{"ETIMEDOUT", "i/o timeout", "onnect timed out", "onnection timed out",
 		"[Errno 110]", "TimeoutError", "SocketTimeoutException", "ConnectTimeout", "context deadline exceeded",
-		"urlopen error timed out", "socket.timeout", "ESOCKETTIMEDOUT", "Operation timed out"}
+		"urlopen error timed out", "socket.timeout", "ESOCKETTIMEDOUT", "Operation timed out",
+		"Connection terminated due to connection timeout"} // node-postgres: connectionTimeoutMillis while connecting
 	crashMarkers = [...]string{"uncaughtException", "Uncaught ", "unhandledRejection", "UnhandledPromiseRejection",
 		"Segmentation fault", "core dumped", "[nodemon] app crashed", " panicked at "}
 	startMarkers = [...]string{"istening on", "istening at", "Running on http", "running on http", "unning at http",
@@ -104,7 +133,21 @@ func classifyText(text []byte, ev *Event) {
 		}
 		return
 	}
+	if i, m := indexAny(&set, text, poolMarkers[:]); m != "" {
+		ev.Class = ClassPoolSaturated
+		if j := indexStr(text, "accept tcp "); j >= 0 && j < i {
+			// Go's accept loop names the listener it could not accept on:
+			// "http: Accept error: accept tcp 127.0.0.1:8080: accept4: ...".
+			ev.Upstream = findHostPort(text[j:i])
+		}
+		return
+	}
 	if i, m := indexAny(&set, text, refusedMarkers[:]); m != "" && (m != "Connection to " || contains(text[i:], " refused")) {
+		ev.Class = ClassDependencyRefused
+		ev.Dependency = dependencyAddr(text, i)
+		return
+	}
+	if i, m := indexAny(&set, text, rejectMarkers[:]); m != "" {
 		ev.Class = ClassDependencyRefused
 		ev.Dependency = dependencyAddr(text, i)
 		return
@@ -214,6 +257,16 @@ func dependencyAddr(text []byte, at int) string {
 	}
 	if a := hostPortFrom(text, at); a != "" {
 		return a
+	}
+	if at >= 0 && at < len(text) {
+		// Python's asyncio (and so asyncpg, aiohttp, redis.asyncio) prints
+		// the address as a tuple: "Connect call failed ('127.0.0.1', 5432)".
+		line := firstLine(text[at:])
+		if i := indexStr(line, "('"); i >= 0 {
+			if a := pythonAddrTuple(line[i:]); a != "" {
+				return a
+			}
+		}
 	}
 	if h, ok := quotedAfter(text, "address: '"); ok {
 		if port, ok := intAfter(text, "port: "); ok {

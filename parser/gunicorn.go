@@ -130,6 +130,10 @@ func gunicornClass(msg, whole []byte, ev *Event) {
 		ev.Class = ClassStart
 	case hasPrefix(msg, "Starting gunicorn"):
 		ev.Class = ClassStart
+	case hasPrefix(msg, "Control socket listening at"):
+		// gunicorn >= 23: the master's control socket (gunicornc), logged
+		// after every worker boot; not the address the service serves.
+		ev.Class = ClassOther
 	case hasPrefix(msg, "Listening at: "):
 		addr := msg[len("Listening at: "):]
 		if i := lastIndexStr(addr, " ("); i >= 0 {
@@ -176,6 +180,21 @@ func gunicornClass(msg, whole []byte, ev *Event) {
 			}
 		}
 	default:
+		if tb := indexStr(whole, pyTraceback); tb > 0 && len(whole) != len(firstLine(whole)) {
+			// "Error handling request /x" (sync/gthread workers), uvicorn's
+			// "Exception in ASGI application", or any logger that routes
+			// through gunicorn's error log, with the grouped traceback: the
+			// application raised while serving a request (it answered 500).
+			// The exception lines say why, as in a bare Python trace.
+			if last, class, dep := pyTrace(whole, tb); last != nil {
+				ev.Message = aliasStr(trimSpace(last))
+				ev.Class, ev.Dependency = ClassCrash, ""
+				if class != ClassOther {
+					ev.Class, ev.Dependency = class, dep
+				}
+				return
+			}
+		}
 		classifyText(msg, ev)
 	}
 }

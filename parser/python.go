@@ -32,10 +32,30 @@ func (p *Parser) parsePython(line []byte, ev *Event) error {
 		}
 		return nil
 	}
-	// Exception lines are the unindented lines of the trace that are not
-	// its headers; each may continue on indented lines (libpq's messages).
-	var last []byte
-	class, dep := ClassOther, ""
+	last, class, dep := pyTrace(line, tb)
+	if last == nil {
+		// Only the header (lines were not grouped): the exception line
+		// that follows says what happened.
+		ev.Message = aliasStr(trimSpace(firstLine(line[tb:])))
+		ev.Class = ClassOther
+		return nil
+	}
+	ev.Message = aliasStr(trimSpace(last))
+	ev.Class = ClassCrash
+	if class != ClassOther {
+		ev.Class, ev.Dependency = class, dep
+	}
+	return nil
+}
+
+// pyTrace reads the traceback that starts at line[tb:]: the last exception
+// line (nil when the group holds only the header) and the class and
+// dependency its exception lines say (ClassOther when none says more than
+// "an exception"). Exception lines are the unindented lines of the trace
+// that are not its headers; each may continue on indented lines (libpq's
+// messages).
+func pyTrace(line []byte, tb int) (last []byte, class Class, dep string) {
+	class = ClassOther
 	for off := tb; off < len(line); {
 		l := firstLine(line[off:])
 		lineStart := off
@@ -60,24 +80,14 @@ func (p *Parser) parsePython(line []byte, ev *Event) error {
 		classifyText(block, &probe)
 		// A later exception in a chain is the one that ended the program,
 		// but the cause named earlier (ConnectionRefusedError under a
-		// URLError) is kept when the later one is generic.
-		if probe.Class != ClassOther && probe.Class != ClassStart {
+		// URLError) is kept when the later one is generic. An exception is
+		// never a planned start or stop, whatever its message says
+		// (asyncpg's "the database system is shutting down").
+		if probe.Class != ClassOther && probe.Class != ClassStart && probe.Class != ClassStop {
 			class, dep = probe.Class, probe.Dependency
 		}
 	}
-	if last == nil {
-		// Only the header (lines were not grouped): the exception line
-		// that follows says what happened.
-		ev.Message = aliasStr(trimSpace(firstLine(line[tb:])))
-		ev.Class = ClassOther
-		return nil
-	}
-	ev.Message = aliasStr(trimSpace(last))
-	ev.Class = ClassCrash
-	if class != ClassOther {
-		ev.Class, ev.Dependency = class, dep
-	}
-	return nil
+	return last, class, dep
 }
 
 // pyExceptionLine: "module.Name: message" or a bare "NameError" where the
