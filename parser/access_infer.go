@@ -463,6 +463,19 @@ func inferIsStatus(s string) bool {
 	return len(s) == 3 && s[0] >= '1' && s[0] <= '5' && inferDigits(s)
 }
 
+// inferKnownStatus: a status code of the HTTP registry (RFC 9110 and
+// extensions) or one nginx logs of its own (444, 494-499).
+func inferKnownStatus(s string) bool {
+	n, _ := strconv.Atoi(s)
+	switch {
+	case n >= 100 && n <= 103, n >= 200 && n <= 208, n == 226, n >= 300 && n <= 308,
+		n >= 400 && n <= 418, n >= 421 && n <= 426, n == 428, n == 429, n == 431, n == 444, n == 451,
+		n >= 494 && n <= 499, n >= 500 && n <= 508, n == 510, n == 511:
+		return true
+	}
+	return false
+}
+
 func inferIsIP(s string) bool {
 	if s == "" {
 		return false
@@ -586,6 +599,7 @@ type inferCol struct {
 
 	n, dash                          int // values, of which "-" or ""
 	ip, status, intg, sec, msec      int // single values of that shape
+	known                            int // statuses HTTP (or nginx) defines
 	timeLocal, iso, request, hexID   int
 	method, uri, proto               int
 	list                             int // values with more than one item
@@ -643,6 +657,9 @@ func (c *inferCol) shape() {
 		case inferIsStatus(v):
 			c.status++
 			c.intg++
+			if inferKnownStatus(v) {
+				c.known++
+			}
 		case inferDigits(v):
 			c.intg++
 		case inferIsMsec(v):
@@ -707,12 +724,15 @@ func (c *inferCol) constant() bool {
 // Column tests over every line. The dash is allowed where nginx writes it.
 func (c *inferCol) all(k int) bool       { return c.n > 0 && k == c.n }
 func (c *inferCol) allOrDash(k int) bool { return k > 0 && k+c.dash == c.n }
-func (c *inferCol) isStatus() bool       { return c.all(c.status) }
-func (c *inferCol) isInt() bool          { return c.all(c.intg) }
-func (c *inferCol) isIP() bool           { return c.allOrDash(c.ip) && c.ip*2 >= c.n }
-func (c *inferCol) isTimeLocal() bool    { return c.allOrDash(c.timeLocal) }
-func (c *inferCol) isISO() bool          { return c.allOrDash(c.iso) }
-func (c *inferCol) isMsec() bool         { return c.allOrDash(c.msec) }
+
+// isStatus: a status on every line, and codes HTTP defines on (nearly)
+// all: a 3-digit $request_length or $server_port is not taken for one.
+func (c *inferCol) isStatus() bool    { return c.all(c.status) && c.known*20 >= c.n*19 }
+func (c *inferCol) isInt() bool       { return c.all(c.intg) }
+func (c *inferCol) isIP() bool        { return c.allOrDash(c.ip) && c.ip*2 >= c.n }
+func (c *inferCol) isTimeLocal() bool { return c.allOrDash(c.timeLocal) }
+func (c *inferCol) isISO() bool       { return c.allOrDash(c.iso) }
+func (c *inferCol) isMsec() bool      { return c.allOrDash(c.msec) }
 
 // isRequest: most values are request lines; nginx logs what the client
 // sent, so junk (a TLS handshake, a bare "-") is allowed in a minority.

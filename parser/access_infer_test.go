@@ -245,6 +245,14 @@ func TestInferAccessFormat_RefusesWithoutStatus(t *testing.T) {
 			`127.0.0.1 - - [25/Nov/2026:16:35:01 +0000] "GET / HTTP/1.1" 6120 "-" "curl/7.88.1"`,
 			`127.0.0.1 - - [25/Nov/2026:16:35:02 +0000] "GET /x HTTP/1.1" 10 "-" "curl/7.88.1"`,
 		},
+		// No status, but a 3-digit $request_length where it would stand:
+		// values HTTP does not define as statuses.
+		"request-length": {
+			`127.0.0.1 - - [25/Nov/2026:16:35:01 +0000] "GET /api/orders?page=2 HTTP/1.1" 312 0.004`,
+			`127.0.0.1 - - [25/Nov/2026:16:35:01 +0000] "POST /api/orders HTTP/1.1" 587 0.012`,
+			`127.0.0.1 - - [25/Nov/2026:16:35:02 +0000] "GET /api/users/17 HTTP/1.1" 298 0.002`,
+			`127.0.0.1 - - [25/Nov/2026:16:35:02 +0000] "GET /static/app.js HTTP/1.1" 341 0.000`,
+		},
 		// An application log with a request-ish message.
 		"app": {
 			`2026-11-25 16:35:01,123 INFO served GET / in 12ms`,
