@@ -90,7 +90,7 @@ func (c *Consumer) WithEvents(p Producer) *Consumer {
 func New(f Fetcher, w Writer, cfg Config, log *slog.Logger, m *Metrics) *Consumer {
 	return &Consumer{fetch: f, store: w, cfg: cfg, log: log, metrics: m,
 		parsers: map[parserKey]*parser.Parser{}, ShutdownTimeout: 15 * time.Second,
-		free: make(chan *clickhouse.Batch, 3), lastTime: map[string]time.Time{}, kafkaIDs: map[kafkaPartition]string{}}
+		free: make(chan *clickhouse.Batch, writers+1), lastTime: map[string]time.Time{}, kafkaIDs: map[kafkaPartition]string{}}
 }
 
 // Healthy reports whether the consumer is storing and committing, not
@@ -145,8 +145,8 @@ func (c *Consumer) Run(ctx context.Context) error {
 		}
 	}()
 
-	// One batch is written while the next is built: the channel of
-	// capacity one bounds memory to about three batches.
+	// Batches are written while the next is built: the channel of capacity
+	// one and the writers bound memory to writers+2 batches.
 	ready := make(chan *pending, 1)
 	writeDone := make(chan struct{})
 	var werr error
@@ -231,9 +231,17 @@ func (c *Consumer) buildLoop(ctx context.Context, msgs <-chan kafka.Message, fet
 
 var errWriterStopped = errors.New("consume: writer stopped")
 
+// writers is how many batches are inserted at once. ClickHouse works on
+// one INSERT with about one core: a second lets it use another while the
+// first waits, and overlaps our encoding and sending with its work.
+// Offsets are still committed in fetch order, each only after its batch and
+// every batch before it was stored.
+const writers = 2
+
 // writeLoop stores each batch, retrying until ClickHouse accepts it, then
-// commits its offsets. ctx is the caller's: once it is cancelled the loop
-// still drains what it was handed, within ShutdownTimeout.
+// produces its evidence and commits its offsets, in the order the batches
+// were built. ctx is the caller's: once it is cancelled the loop still
+// drains what it was handed, within ShutdownTimeout.
 func (c *Consumer) writeLoop(ctx context.Context, ready <-chan *pending) error {
 	// Writes outlive ctx by ShutdownTimeout, so that a stop stores and
 	// commits what was already fetched instead of re-reading it.
@@ -241,31 +249,74 @@ func (c *Consumer) writeLoop(ctx context.Context, ready <-chan *pending) error {
 	defer wcancel()
 	stop := context.AfterFunc(ctx, func() { time.AfterFunc(c.ShutdownTimeout, wcancel) })
 	defer stop()
-	for p := range ready {
-		if err := c.writeRetry(wctx, p); err != nil {
-			if wctx.Err() != nil {
-				// Out of time with ClickHouse unavailable: leave the
-				// offsets uncommitted, the next run re-reads these lines.
-				c.log.Warn("shutdown: batch not stored; its lines stay uncommitted", "lines", p.msgs, "err", err)
-				for range ready {
-				}
-				return nil
-			}
-			return err
+	type write struct {
+		p    *pending
+		done chan error
+	}
+	// queue holds the writes in flight, oldest first: only its head may
+	// commit, and at most `writers` batches are held beyond the last commit.
+	var queue []write
+	in := ready
+	// stopped: a batch could not be stored or handed on before the
+	// deadline; it and everything after it stay uncommitted (re-read by the
+	// next run), so the rest is only drained.
+	stopped := false
+	for in != nil || len(queue) > 0 {
+		var head chan error
+		if len(queue) > 0 {
+			head = queue[0].done
 		}
-		if err := c.produceRetry(wctx, p); err != nil {
-			// Stored but not handed to the correlator: leave the offsets
-			// uncommitted so the lines (and their evidence) come again.
-			c.log.Warn("evidence not produced; lines stay uncommitted", "lines", p.msgs, "err", err)
-			for range ready {
-			}
-			return nil
+		src := in
+		if len(queue) >= writers {
+			src = nil
 		}
-		c.commitRetry(wctx, p)
-		p.batch.Reset()
 		select {
-		case c.free <- p.batch:
-		default:
+		case p, ok := <-src:
+			if !ok {
+				in = nil
+				continue
+			}
+			if stopped {
+				continue
+			}
+			w := write{p, make(chan error, 1)}
+			go func() { w.done <- c.writeRetry(wctx, w.p) }()
+			queue = append(queue, w)
+		case err := <-head:
+			p := queue[0].p
+			queue = queue[1:]
+			if stopped {
+				continue
+			}
+			if err != nil {
+				if wctx.Err() != nil {
+					// Out of time with ClickHouse unavailable: leave the
+					// offsets uncommitted, the next run re-reads these lines.
+					c.log.Warn("shutdown: batch not stored; its lines stay uncommitted", "lines", p.msgs, "err", err)
+					stopped = true
+					continue
+				}
+				// Permanent: stop the other writes and wait for them (a
+				// later batch they store is re-read and deduplicated).
+				wcancel()
+				for _, w := range queue {
+					<-w.done
+				}
+				return err
+			}
+			if err := c.produceRetry(wctx, p); err != nil {
+				// Stored but not handed to the correlator: leave the offsets
+				// uncommitted so the lines (and their evidence) come again.
+				c.log.Warn("evidence not produced; lines stay uncommitted", "lines", p.msgs, "err", err)
+				stopped = true
+				continue
+			}
+			c.commitRetry(wctx, p)
+			p.batch.Reset()
+			select {
+			case c.free <- p.batch:
+			default:
+			}
 		}
 	}
 	return nil
