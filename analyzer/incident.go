@@ -20,9 +20,10 @@ type Origin struct {
 // Link says where the engine placed one 5xx request: the error class it got
 // (from the error-log line joined to it, else from its access fields alone:
 // ClassAppError, ClassNoResponse, ClassUnlinked) and the incident it belongs
-// to. DrainLinks reports it when the request is placed and again whenever it
+// to. DrainLinks reports it with the first evaluation of its incident (for a
+// burst too small to be one, when the burst closes) and again whenever it
 // changes: a late error line gives it its class, a merge moves it to
-// another incident id, a burst becomes an incident.
+// another incident id, a burst grows into an incident.
 type Link struct {
 	// Host, FileID and Offset are the request's Origin: its line identity.
 	Host   string
