@@ -854,22 +854,55 @@ func inferKeyWords(key string) string {
 	return ""
 }
 
+// inferNamer names the columns of the chosen skeleton, from the surest
+// evidence (keys, the anchors every access log has) to the least (the
+// position of what is left).
+type inferNamer struct {
+	cols                    []inferCol
+	used                    map[string]bool
+	reqAt, statusAt, addrAt int // the request, $status, $upstream_addr columns; -1 until found
+}
+
+func (nm *inferNamer) give(c *inferCol, name string) {
+	c.name = name
+	nm.used[name] = true
+}
+
+func (nm *inferNamer) free(name string) bool { return !nm.used[name] }
+
 // inferAssign names every column.
 func inferAssign(cols []inferCol) error {
-	used := map[string]bool{}
-	give := func(c *inferCol, name string) {
-		c.name = name
-		used[name] = true
+	nm := &inferNamer{cols: cols, used: map[string]bool{}, reqAt: -1, statusAt: -1, addrAt: -1}
+	nm.byKey()
+	nm.anchors()
+	nm.request()
+	// Without a request line there is no telling an access log from any
+	// other log with a 3-digit number in it.
+	if nm.reqAt < 0 && !nm.used["$request_uri"] {
+		return ErrNoRequest
 	}
-	free := func(name string) bool { return !used[name] }
+	if !nm.status() {
+		return ErrNoStatus
+	}
+	nm.bodyBytes()
+	nm.upstreamAddr()
+	nm.upstreamStatus()
+	nm.times()
+	nm.headers()
+	nm.rest()
+	return nil
+}
 
+// byKey names key=value fields, and values after label words, by the key
+// when the values have the key's shape.
+func (nm *inferNamer) byKey() {
 	// Labels: constant words written before a value name it, as a key
 	// does ("upstream connect time=$upstream_connect_time", "upstream
 	// status $upstream_status").
-	labels := make([]string, len(cols))
+	labels := make([]string, len(nm.cols))
 	wordsFrom := -1
-	for i := range cols {
-		c := &cols[i]
+	for i := range nm.cols {
+		c := &nm.cols[i]
 		if c.constWord() {
 			if wordsFrom < 0 {
 				wordsFrom = i
@@ -878,7 +911,7 @@ func inferAssign(cols []inferCol) error {
 		}
 		var parts []string
 		if wordsFrom >= 0 {
-			for _, w := range cols[wordsFrom:i] {
+			for _, w := range nm.cols[wordsFrom:i] {
 				parts = append(parts, strings.ToLower(w.vals[0]))
 			}
 		}
@@ -895,8 +928,8 @@ func inferAssign(cols []inferCol) error {
 	}
 	// Keys first, when the values have the key's shape. The time keys
 	// take the time variable the value's shape says.
-	for i := range cols {
-		c := &cols[i]
+	for i := range nm.cols {
+		c := &nm.cols[i]
 		key := labels[i]
 		if key == "" {
 			continue
@@ -914,127 +947,129 @@ func inferAssign(cols []inferCol) error {
 		if v == "$host" && c.isIP() {
 			v = "$remote_addr" // LTSV's "host" is the client
 		}
-		if v == "" || !free(v) || !inferShapeFits(v, c) {
+		if v == "" || !nm.free(v) || !inferShapeFits(v, c) {
 			continue
 		}
-		give(c, v)
+		nm.give(c, v)
 		// The words of the label are the format's text.
-		for j := i - 1; j >= 0 && cols[j].constWord(); j-- {
-			cols[j].name = cols[j].vals[0]
+		for j := i - 1; j >= 0 && nm.cols[j].constWord(); j-- {
+			nm.cols[j].name = nm.cols[j].vals[0]
 		}
 	}
+}
 
-	// The anchors: remote address, time, request.
-	for i := range cols {
-		c := &cols[i]
-		if c.name != "" || i > 3 || !free("$remote_addr") {
+// anchors names the client address (with combined's "- $remote_user")
+// and the time.
+func (nm *inferNamer) anchors() {
+	for i := range nm.cols {
+		c := &nm.cols[i]
+		if c.name != "" || i > 3 || !nm.free("$remote_addr") {
 			continue
 		}
 		if c.isIP() {
-			give(c, "$remote_addr")
+			nm.give(c, "$remote_addr")
 			// combined's "- $remote_user": a literal '-' and the user.
-			if i+2 < len(cols) && cols[i+1].name == "" && cols[i+2].name == "" && !cols[i+1].first.quoted &&
-				!cols[i+2].first.quoted && cols[i+1].dash == cols[i+1].n && cols[i+2].first.key == "" &&
-				cols[i+2].str+cols[i+2].dash == cols[i+2].n {
-				cols[i+1].name = "-"
-				cols[i+1].first.val = ""
-				give(&cols[i+2], "$remote_user")
+			if i+2 < len(nm.cols) && nm.cols[i+1].name == "" && nm.cols[i+2].name == "" && !nm.cols[i+1].first.quoted &&
+				!nm.cols[i+2].first.quoted && nm.cols[i+1].dash == nm.cols[i+1].n && nm.cols[i+2].first.key == "" &&
+				nm.cols[i+2].str+nm.cols[i+2].dash == nm.cols[i+2].n {
+				nm.cols[i+1].name = "-"
+				nm.cols[i+1].first.val = ""
+				nm.give(&nm.cols[i+2], "$remote_user")
 			}
 		}
 	}
-	for i := range cols {
-		c := &cols[i]
+	for i := range nm.cols {
+		c := &nm.cols[i]
 		if c.name != "" {
 			continue
 		}
 		// $msec wins over a second-precision time wherever it stands.
-		if v := inferTimeVar(c); v == "$msec" && free(v) || v != "" && free("time") {
-			give(c, v)
-			used["time"] = true
+		if v := inferTimeVar(c); v == "$msec" && nm.free(v) || v != "" && nm.free("time") {
+			nm.give(c, v)
+			nm.used["time"] = true
 		}
 	}
-	for _, n := range []string{"$time_local", "$time_iso8601", "$msec"} {
-		if used[n] {
-			used["time"] = true
+	for _, name := range []string{"$time_local", "$time_iso8601", "$msec"} {
+		if nm.used[name] {
+			nm.used["time"] = true
 		}
 	}
-	reqAt := -1
-	for i := range cols {
-		c := &cols[i]
+}
+
+// request finds the request line: quoted, or method, target and protocol
+// as bare fields.
+func (nm *inferNamer) request() {
+	for i := range nm.cols {
+		c := &nm.cols[i]
 		if c.name == "$request" || c.name == "$request_method" {
-			reqAt = i
+			nm.reqAt = i
 		}
 	}
-	for i := range cols {
-		c := &cols[i]
-		if reqAt >= 0 || c.name != "" {
+	for i := range nm.cols {
+		c := &nm.cols[i]
+		if nm.reqAt >= 0 || c.name != "" {
 			continue
 		}
-		if c.isRequest() && free("$request") {
-			give(c, "$request")
+		if c.isRequest() && nm.free("$request") {
+			nm.give(c, "$request")
 			if inferSplitRequest(c) {
 				// GitLab's "$request_method $uri $server_protocol": a
 				// request nginx could not read is "-  -", not the line.
 				c.name = "$request_method $request_uri $server_protocol"
 			}
-			reqAt = i
+			nm.reqAt = i
 			break
 		}
 		// A bare request: METHOD, target and protocol as three fields.
-		if c.allOrDash(c.method) && i+1 < len(cols) && cols[i+1].name == "" && cols[i+1].allOrDash(cols[i+1].uri) &&
-			free("$request_method") {
-			give(c, "$request_method")
-			give(&cols[i+1], "$request_uri")
-			if i+2 < len(cols) && cols[i+2].name == "" && cols[i+2].allOrDash(cols[i+2].proto) {
-				give(&cols[i+2], "$server_protocol")
+		if c.allOrDash(c.method) && i+1 < len(nm.cols) && nm.cols[i+1].name == "" && nm.cols[i+1].allOrDash(nm.cols[i+1].uri) &&
+			nm.free("$request_method") {
+			nm.give(c, "$request_method")
+			nm.give(&nm.cols[i+1], "$request_uri")
+			if i+2 < len(nm.cols) && nm.cols[i+2].name == "" && nm.cols[i+2].allOrDash(nm.cols[i+2].proto) {
+				nm.give(&nm.cols[i+2], "$server_protocol")
 			}
-			reqAt = i
+			nm.reqAt = i
 			break
 		}
 	}
+}
 
-	// Without a request line there is no telling an access log from any
-	// other log with a 3-digit number in it.
-	if reqAt < 0 && !used["$request_uri"] {
-		return ErrNoRequest
-	}
-
-	// $status: the first column after the request (or, without one,
-	// after the time) that holds a status on every line.
-	statusAt := -1
-	for i := range cols {
-		if cols[i].name == "$status" {
-			statusAt = i
+// status finds $status: the first column after the request (or, without
+// one, after the time) that holds a status on every line.
+func (nm *inferNamer) status() bool {
+	for i := range nm.cols {
+		if nm.cols[i].name == "$status" {
+			nm.statusAt = i
 		}
 	}
-	if statusAt < 0 {
-		from := reqAt
+	if nm.statusAt < 0 {
+		from := nm.reqAt
 		if from < 0 {
-			for i := range cols {
-				if n := cols[i].name; n == "$time_local" || n == "$time_iso8601" || n == "$msec" {
+			for i := range nm.cols {
+				if n := nm.cols[i].name; n == "$time_local" || n == "$time_iso8601" || n == "$msec" {
 					from = i
 					break
 				}
 			}
 		}
-		for i := from + 1; i < len(cols); i++ {
-			c := &cols[i]
+		for i := from + 1; i < len(nm.cols); i++ {
+			c := &nm.cols[i]
 			if c.name == "" && c.isStatus() && c.first.key == "" {
-				give(c, "$status")
-				statusAt = i
+				nm.give(c, "$status")
+				nm.statusAt = i
 				break
 			}
 		}
 	}
-	if statusAt < 0 && reqAt >= 0 {
+	if nm.statusAt < 0 && nm.reqAt >= 0 {
 		// Before the request ("[$time_local] $status \"$request\""): only
 		// a column that is the one status-shaped column of the line and
 		// not the same on every line (a constant 3-digit number is more
 		// likely a port or a length than 200 on every request).
 		cand := -1
-		for i := range cols {
-			c := &cols[i]
-			if i == reqAt || c.name != "" || c.first.key != "" || !c.isStatus() {
+		for i := range nm.cols {
+			c := &nm.cols[i]
+			if i == nm.reqAt || c.name != "" || c.first.key != "" || !c.isStatus() {
 				continue
 			}
 			if cand >= 0 {
@@ -1043,85 +1078,93 @@ func inferAssign(cols []inferCol) error {
 			}
 			cand = i
 		}
-		if cand >= 0 && cand < reqAt && !cols[cand].constant() {
-			give(&cols[cand], "$status")
-			statusAt = cand
+		if cand >= 0 && cand < nm.reqAt && !nm.cols[cand].constant() {
+			nm.give(&nm.cols[cand], "$status")
+			nm.statusAt = cand
 		}
 	}
-	if statusAt < 0 {
-		return ErrNoStatus
-	}
-	// The body size follows the status, the request between them if the
-	// status came first.
-	b := statusAt + 1
-	for b < len(cols) && cols[b].name != "" {
+	return nm.statusAt >= 0
+}
+
+// bodyBytes: the body size follows the status (the request between them
+// when the status came first).
+func (nm *inferNamer) bodyBytes() {
+	b := nm.statusAt + 1
+	for b < len(nm.cols) && nm.cols[b].name != "" {
 		b++
 	}
-	if b < len(cols) && cols[b].first.key == "" && cols[b].isInt() && free("$body_bytes_sent") {
-		give(&cols[b], "$body_bytes_sent")
+	if b < len(nm.cols) && nm.cols[b].first.key == "" && nm.cols[b].isInt() && nm.free("$body_bytes_sent") {
+		nm.give(&nm.cols[b], "$body_bytes_sent")
 	}
+}
 
-	// Upstream fields by shape, aligned with $upstream_addr: nginx writes
-	// one item per upstream tried in each of them, and "-" in all of them
-	// when there was none.
-	addrAt := -1
-	for i := range cols {
-		if cols[i].name == "$upstream_addr" {
-			addrAt = i
+// upstreamAddr finds $upstream_addr by shape.
+func (nm *inferNamer) upstreamAddr() {
+	for i := range nm.cols {
+		if nm.cols[i].name == "$upstream_addr" {
+			nm.addrAt = i
 		}
 	}
 	// After the status first. Before it, only a bare column that shows
 	// it is an upstream's ("-" for a request that reached none, or a
 	// list): a constant address there is the server's own
 	// ("$host:$server_port").
-	for i := statusAt + 1; i < len(cols) && addrAt < 0; i++ {
-		c := &cols[i]
+	for i := nm.statusAt + 1; i < len(nm.cols) && nm.addrAt < 0; i++ {
+		c := &nm.cols[i]
 		if c.name == "" && !c.first.brack && c.isAddrs() {
-			give(c, "$upstream_addr")
-			addrAt = i
+			nm.give(c, "$upstream_addr")
+			nm.addrAt = i
 		}
 	}
-	for i := 0; i < statusAt && addrAt < 0; i++ {
-		c := &cols[i]
+	for i := 0; i < nm.statusAt && nm.addrAt < 0; i++ {
+		c := &nm.cols[i]
 		if c.name == "" && !c.first.brack && !c.first.quoted && c.isAddrs() && c.dash+c.list > 0 {
-			give(c, "$upstream_addr")
-			addrAt = i
+			nm.give(c, "$upstream_addr")
+			nm.addrAt = i
 		}
 	}
-	aligned := func(c *inferCol) bool {
-		if addrAt < 0 {
-			return true
-		}
-		a := &cols[addrAt]
-		for k := range c.vals {
-			av, cv := a.vals[k], c.vals[k]
-			adash, cdash := av == "-" || av == "", cv == "-" || cv == ""
-			switch {
-			case adash && !cdash:
-				return false // no upstream, yet a value
-			case cdash:
-				if !adash && len(inferItems(av)) != 1 {
-					return false
-				}
-			case len(inferItems(av)) != len(inferItems(cv)):
-				return false
-			}
-		}
+}
+
+// aligned: c's values go with $upstream_addr's, as every upstream field
+// does: one item per upstream tried, "-" in all of them when there was none.
+func (nm *inferNamer) aligned(c *inferCol) bool {
+	if nm.addrAt < 0 {
 		return true
 	}
-	if free("$upstream_status") {
+	a := &nm.cols[nm.addrAt]
+	for k := range c.vals {
+		av, cv := a.vals[k], c.vals[k]
+		adash, cdash := av == "-" || av == "", cv == "-" || cv == ""
+		switch {
+		case adash && !cdash:
+			return false // no upstream, yet a value
+		case cdash:
+			if !adash && len(inferItems(av)) != 1 {
+				return false
+			}
+		case len(inferItems(av)) != len(inferItems(cv)):
+			return false
+		}
+	}
+	return true
+}
+
+// upstreamStatus finds $upstream_status: status lists aligned with the
+// addresses, the one that most often ends with the request's status.
+func (nm *inferNamer) upstreamStatus() {
+	if nm.free("$upstream_status") {
 		best, bestEq := -1, -1
-		for i := range cols {
-			c := &cols[i]
-			if c.name != "" || i == statusAt || c.first.brack || !c.isStatuses() || !aligned(c) {
+		for i := range nm.cols {
+			c := &nm.cols[i]
+			if c.name != "" || i == nm.statusAt || c.first.brack || !c.isStatuses() || !nm.aligned(c) {
 				continue
 			}
-			if addrAt < 0 && c.dash == 0 && c.list == 0 {
+			if nm.addrAt < 0 && c.dash == 0 && c.list == 0 {
 				continue // no sign this is a list rather than some other 3-digit number
 			}
 			eq := 0
 			for k, v := range c.vals {
-				if items := inferItems(v); items[len(items)-1] == cols[statusAt].vals[k] {
+				if items := inferItems(v); items[len(items)-1] == nm.cols[nm.statusAt].vals[k] {
 					eq++
 				}
 			}
@@ -1130,45 +1173,47 @@ func inferAssign(cols []inferCol) error {
 			}
 		}
 		if best >= 0 {
-			give(&cols[best], "$upstream_status")
+			nm.give(&nm.cols[best], "$upstream_status")
 		}
 	}
+}
 
-	// Times: $request_time is never "-" nor a list and is the largest
-	// (it spans the whole request); the upstream times are aligned with
-	// the addresses and ordered connect <= header <= response.
+// times names the times: $request_time is never "-" nor a list and is the
+// largest (it spans the whole request); the upstream times are aligned with
+// the addresses and ordered connect <= header <= response.
+func (nm *inferNamer) times() {
 	var secs []int
-	for i := range cols {
-		c := &cols[i]
+	for i := range nm.cols {
+		c := &nm.cols[i]
 		if c.name == "" && !c.first.brack && c.isSeconds() && c.sec+c.list+c.dash > 0 {
 			secs = append(secs, i)
 		}
 	}
-	if free("$request_time") {
+	if nm.free("$request_time") {
 		best := -1
 		for _, i := range secs {
-			c := &cols[i]
+			c := &nm.cols[i]
 			if c.dash > 0 || c.list > 0 {
 				continue
 			}
-			if best < 0 || inferLess(&cols[best], c) > 0 {
+			if best < 0 || inferLess(&nm.cols[best], c) > 0 {
 				best = i
 			}
 		}
 		if best >= 0 {
-			give(&cols[best], "$request_time")
+			nm.give(&nm.cols[best], "$request_time")
 		}
 	}
 	var ups []int
 	for _, i := range secs {
-		if cols[i].name == "" && aligned(&cols[i]) {
+		if nm.cols[i].name == "" && nm.aligned(&nm.cols[i]) {
 			ups = append(ups, i)
 		}
 	}
-	sort.SliceStable(ups, func(a, b int) bool { return inferLess(&cols[ups[a]], &cols[ups[b]]) < 0 })
+	sort.SliceStable(ups, func(a, b int) bool { return inferLess(&nm.cols[ups[a]], &nm.cols[ups[b]]) < 0 })
 	var names []string
 	for _, n := range []string{"$upstream_connect_time", "$upstream_header_time", "$upstream_response_time"} {
-		if free(n) {
+		if nm.free(n) {
 			names = append(names, n)
 		}
 	}
@@ -1178,40 +1223,44 @@ func inferAssign(cols []inferCol) error {
 		ups = ups[len(ups)-len(names):]
 	}
 	switch {
-	case len(ups) == 1 && free("$upstream_response_time"):
-		give(&cols[ups[0]], "$upstream_response_time")
-	case len(ups) == 2 && free("$upstream_response_time"):
-		give(&cols[ups[1]], "$upstream_response_time")
+	case len(ups) == 1 && nm.free("$upstream_response_time"):
+		nm.give(&nm.cols[ups[0]], "$upstream_response_time")
+	case len(ups) == 2 && nm.free("$upstream_response_time"):
+		nm.give(&nm.cols[ups[1]], "$upstream_response_time")
 		other := "$upstream_connect_time"
-		if inferMostlyEqual(&cols[ups[0]], &cols[ups[1]]) {
+		if inferMostlyEqual(&nm.cols[ups[0]], &nm.cols[ups[1]]) {
 			other = "$upstream_header_time"
 		}
-		if free(other) {
-			give(&cols[ups[0]], other)
+		if nm.free(other) {
+			nm.give(&nm.cols[ups[0]], other)
 		}
 	default:
 		for k, i := range ups {
 			if k < len(names) {
-				give(&cols[i], names[len(names)-len(ups)+k])
+				nm.give(&nm.cols[i], names[len(names)-len(ups)+k])
 			}
 		}
 	}
+}
 
+// headers names quoted strings: a host name, then after the status the
+// referer, the user agent, X-Forwarded-For; and a request id.
+func (nm *inferNamer) headers() {
 	// A quoted host name: $host (before the referer, which it would be taken for).
-	for i := range cols {
-		c := &cols[i]
-		if c.name == "" && c.first.quoted && c.first.key == "" && c.dash == 0 && inferAllHostNames(c) && free("$host") {
-			give(c, "$host")
+	for i := range nm.cols {
+		c := &nm.cols[i]
+		if c.name == "" && c.first.quoted && c.first.key == "" && c.dash == 0 && inferAllHostNames(c) && nm.free("$host") {
+			nm.give(c, "$host")
 		}
 	}
 	// Strings after the status: referer, user agent, X-Forwarded-For.
 	strs := []string{"$http_referer", "$http_user_agent", "$http_x_forwarded_for"}
-	for i := statusAt + 1; i < len(cols); i++ {
-		c := &cols[i]
+	for i := nm.statusAt + 1; i < len(nm.cols); i++ {
+		c := &nm.cols[i]
 		if c.name != "" || !c.first.quoted || c.first.key != "" {
 			continue
 		}
-		for len(strs) > 0 && !free(strs[0]) {
+		for len(strs) > 0 && !nm.free(strs[0]) {
 			strs = strs[1:]
 		}
 		if len(strs) == 0 {
@@ -1224,19 +1273,23 @@ func inferAssign(cols []inferCol) error {
 		if strs[0] == "$http_x_forwarded_for" && !inferAllIPLists(c) {
 			continue
 		}
-		give(c, strs[0])
+		nm.give(c, strs[0])
 		strs = strs[1:]
 	}
-	for i := range cols {
-		c := &cols[i]
-		if c.name == "" && c.allOrDash(c.hexID) && free("$request_id") {
-			give(c, "$request_id")
+	for i := range nm.cols {
+		c := &nm.cols[i]
+		if c.name == "" && c.allOrDash(c.hexID) && nm.free("$request_id") {
+			nm.give(c, "$request_id")
 		}
 	}
-	// What is left is matched and skipped. A list column nothing named
-	// (ingress-nginx's $upstream_response_length) gets a name that says so.
-	for i := range cols {
-		c := &cols[i]
+}
+
+// rest gives what is left a throw-away variable: matched and skipped. A
+// list column nothing named (ingress-nginx's $upstream_response_length)
+// gets a name that says so.
+func (nm *inferNamer) rest() {
+	for i := range nm.cols {
+		c := &nm.cols[i]
 		switch {
 		case c.name == "-":
 			c.name = "-"
@@ -1252,7 +1305,6 @@ func inferAssign(cols []inferCol) error {
 			c.name = fmt.Sprintf("$field_%d", i+1)
 		}
 	}
-	return nil
 }
 
 func inferIsVarName(s string) bool {
