@@ -12,16 +12,7 @@ port_free $NGX
 prepare
 cp -r "$(dirname "$0")/www" "$WORK/"
 
-phpfpm_start <<POOL
-pm = dynamic
-pm.max_children = 2
-pm.start_servers = 2
-pm.min_spare_servers = 2
-pm.max_spare_servers = 2
-listen.backlog = $BACKLOG
-access.log = $WORK/php-fpm-access.log
-access.format = "%{%Y-%m-%dT%H:%M:%S%z}t %m %r%Q%q %s %{mili}d ms pid=%p"
-POOL
+BACKLOG=$BACKLOG WORK=$WORK phpfpm_start <"$(dirname "$0")/pool.conf"
 nginx_php shop.local
 nginx_up
 mark "php-fpm (pool shop, unix socket, pm dynamic, max_children 2, listen.backlog $BACKLOG) and nginx on 127.0.0.1:$NGX started; steady load begins"
