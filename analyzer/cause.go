@@ -74,7 +74,9 @@ func classFamily(c parser.Class, status int) family {
 }
 
 // compat says how well a root cause explains each family (rows follow the
-// family order above).
+// family order above). A saturated pool explains an application's own 5xx
+// too: when its database pool (SQLAlchemy, pg-pool, HikariCP) has no free
+// connection the app answers 500 itself.
 var compat = map[Cause][numFamilies]float64{
 	//                      down closed timeout conntimeout overloaded answered proxy other
 	CauseOOMKill:           {1, 1, .5, .5, .5, .4, .1, .6},
@@ -82,7 +84,7 @@ var compat = map[Cause][numFamilies]float64{
 	CauseCrash:             {1, 1, .4, .4, .4, .8, .1, .6},
 	CauseRestart:           {1, .8, .3, .5, .3, .3, .1, .6},
 	CauseWorkerTimeout:     {.5, 1, 1, .6, .6, .6, .1, .6},
-	CausePoolSaturation:    {.5, .6, 1, 1, 1, .5, .1, .6},
+	CausePoolSaturation:    {.5, .6, 1, 1, 1, .9, .1, .6},
 	CauseDependencyFailure: {.3, .5, .8, .4, .4, 1, .1, .6},
 }
 
@@ -336,6 +338,13 @@ func (e *Engine) evaluate(inc *incident) Incident {
 		tw := e.timing(ev.Time, t0, t1, ev.Class)
 		if tw == 0 {
 			continue
+		}
+		if ev.Class == parser.ClassStart && ev.Time.Before(t0.Add(-10*time.Second-e.cfg.Skew)) {
+			// A process that started well before the first 5xx and served
+			// in between did not fail these requests by starting: its boot
+			// lines (gunicorn's, PostgreSQL's) are no restart. A start after
+			// a stop still counts through the stop's own vote.
+			tw = 0
 		}
 		evSvc := e.inv.service(ev, it.origin)
 		mw := matchWeight(evSvc, svc)
@@ -642,7 +651,7 @@ var causeText = map[Cause]string{
 	CauseCrash:             "the application crashed",
 	CauseRestart:           "the application was stopped and restarted (deploy or planned restart)",
 	CauseWorkerTimeout:     "a worker hit its timeout and was killed",
-	CausePoolSaturation:    "the worker pool was saturated",
+	CausePoolSaturation:    "the upstream ran out of capacity (its worker pool, a connection pool or its file descriptors)",
 	CauseSlowUpstream:      "the upstream was too slow to answer",
 	CauseDependencyFailure: "the application answered errors because a dependency failed",
 	CauseDNSFailure:        "the upstream's name could not be resolved",

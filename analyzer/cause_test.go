@@ -96,3 +96,48 @@ func TestEngine_BadInputNeverPanics(t *testing.T) {
 		t.Errorf("stats %+v", s)
 	}
 }
+
+// TestEngine_AppAnsweredFromItsOwnLimits: an application that answers its
+// own 5xx (the header time is set) is explained by what its logs say about
+// it; lines that only say it booted, long before, explain nothing. Shapes
+// from the blind scenarios (sqlalchemy-pool-timeout, pg-too-many-clients).
+func TestEngine_AppAnsweredFromItsOwnLimits(t *testing.T) {
+	const up = "127.0.0.1:4000"
+	answered := func(extra ...Evidence) []Evidence {
+		evs := []Evidence{listening(-60, "gunicorn.log", up, "")}
+		for i := 0; i < 20; i++ {
+			evs = append(evs, access(30+float64(i)*0.5, up, 500, int64(2000+i), 1.002))
+		}
+		return append(evs, extra...)
+	}
+	boot := func(sec float64, msg string) Evidence {
+		return upstreamEv(sec, parser.ClassStart, "gunicorn.log", func(ev *parser.Event) { ev.Message = msg })
+	}
+	pool := func(sec float64) Evidence {
+		return upstreamEv(sec, parser.ClassPoolSaturated, "gunicorn.log", func(ev *parser.Event) {
+			ev.Message = "sqlalchemy.exc.TimeoutError: QueuePool limit of size 2 overflow 0 reached, connection timed out, timeout 1.00"
+		})
+	}
+	cases := []struct {
+		name    string
+		evs     []Evidence
+		want    Cause
+		minConf float64
+	}{
+		// The app's connection pool had no free connection: it answered 500.
+		{"pool exhausted in the app", answered(pool(30.9), pool(31.5), pool(33)), CausePoolSaturation, .8},
+		// Boot lines 40 s before the first 5xx, then nothing: no restart.
+		{"boot lines long before", answered(boot(-40, "Starting gunicorn 27.0.1"), boot(-40, "Booting worker with pid: 7"),
+			boot(-39.9, "Booting worker with pid: 8"), boot(-39.5, "listening on IPv4 address \"127.0.0.1\", port 5432"),
+			boot(-39, "Control socket listening at /run/gunicorn.ctl"), boot(-38, "Application startup complete.")), CauseUnknown, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			sortByTime(c.evs)
+			in := one(t, run(t, Config{}, c.evs))
+			if in.Cause != c.want || in.Confidence < c.minConf {
+				t.Errorf("cause %s (%.2f: %s), want %s (confidence >= %.2f)", in.Cause, in.Confidence, in.Summary, c.want, c.minConf)
+			}
+		})
+	}
+}

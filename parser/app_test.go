@@ -243,9 +243,14 @@ func findGroup(groups [][]byte, match string) []byte {
 	return nil
 }
 
-func TestApps_RealLines(t *testing.T) {
+func TestApps_RealLines(t *testing.T) { runAppCases(t, appCases) }
+
+// runAppCases parses each case's group with its own source and with auto
+// detection, and checks the class and fields.
+func runAppCases(t *testing.T, cases []appCase) {
+	t.Helper()
 	cache := map[string][][]byte{}
-	for _, tc := range appCases {
+	for _, tc := range cases {
 		t.Run(tc.file+"/"+tc.match, func(t *testing.T) {
 			groups, ok := cache[tc.file]
 			if !ok {

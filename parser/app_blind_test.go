@@ -1,0 +1,41 @@
+package parser
+
+import "testing"
+
+// blindCases are lines of software the recognisers were not written
+// against (testdata/apps-blind/README.md says which scenario wrote each):
+// what they must become is what the scenario caused.
+var blindCases = []appCase{
+	// PostgreSQL refused the connection at max_connections: psycopg2 names
+	// the server as `"127.0.0.1", port N`.
+	{"apps-blind/gunicorn27-psycopg2.log", "Error handling request GET /report", SourceGunicorn, ClassDependencyRefused,
+		"pid=30479 level=ERROR dep=127.0.0.1:32022 process=gunicorn ts=2026-11-25T19:13:24Z " +
+			"msg=psycopg2.OperationalError: connection to server at \"127.0.0.1\", port 32022 failed: FATAL:  sorry, too many clients already"},
+	{"apps-blind/gunicorn27-psycopg2.log", "Starting gunicorn 27.0.1", SourceGunicorn, ClassStart, "pid=30434 level=INFO process=gunicorn"},
+	// gunicorn >= 23's control socket is not the address the service serves.
+	{"apps-blind/gunicorn27-psycopg2.log", "Control socket listening at", SourceGunicorn, ClassOther, "pid=30434 level=INFO process=gunicorn"},
+	// SQLAlchemy's QueuePool ran out: the app's own pool, not the database.
+	{"apps-blind/gunicorn27-uvicorn-sqlalchemy.log", "Exception in ASGI application", SourceGunicorn, ClassPoolSaturated,
+		"pid=1158 level=ERROR process=gunicorn msg=sqlalchemy.exc.TimeoutError: QueuePool limit of size 2 overflow 0 reached"},
+	{"apps-blind/gunicorn27-gevent.log", "WORKER TIMEOUT", SourceGunicorn, ClassWorkerTimeout, "pid=17947 level=CRITICAL process=gunicorn"},
+	// asyncio's address tuple names the dependency.
+	{"apps-blind/uvicorn-asyncpg.log", "Exception in ASGI application", SourcePython, ClassDependencyRefused,
+		"dep=127.0.0.1:32012 process=python ts=2026-11-25T19:10:55Z " +
+			"msg=ConnectionRefusedError: [Errno 111] Connect call failed ('127.0.0.1', 32012)"},
+	// The database's own refusal in an exception is no planned stop.
+	{"apps-blind/uvicorn-asyncpg.log", "Traceback (most recent call last)", SourcePython, ClassDependencyRefused,
+		"process=python msg=asyncpg.exceptions.CannotConnectNowError: the database system is shutting down"},
+	{"apps-blind/uvicorn-asyncpg.log", "Uvicorn running on", SourceApp, ClassStart, "up=127.0.0.1:32011 level=INFO ts=2026-11-25T19:10:42Z msg=INFO [uvicorn.error] Uvicorn running on"},
+	// pino: the error object carries code, address and port.
+	{"apps-blind/pino-ioredis.log", "redis connection error", SourceNode, ClassDependencyRefused, "pid=7366 dep=127.0.0.1:32042 level=error process=node app= msg=redis connection error"},
+	// winston: pg-pool's checkout timeout is the pool, not the database.
+	{"apps-blind/winston-pg-pool.log", "timeout exceeded when trying to connect", SourceNode, ClassPoolSaturated,
+		"level=error process=node msg=GET /stock/sku-42 failed ts=2026-11-25T19:36:38Z"},
+	// Go's accept loop out of descriptors names its own listener.
+	{"apps-blind/go-accept-emfile.log", "accept4: too many open files; retrying in 5ms", SourceApp, ClassPoolSaturated,
+		"up=127.0.0.1:32061 ts=2026-11-25T19:20:23Z msg=http: Accept error: accept tcp 127.0.0.1:32061: accept4: too many open files; retrying in 5ms"},
+	// ondemand words it without "pm.".
+	{"apps-blind/phpfpm-ondemand.log", "server reached max_children setting", SourcePHPFPM, ClassPoolSaturated, "level=WARNING app=reports"},
+}
+
+func TestApps_BlindLines(t *testing.T) { runAppCases(t, blindCases) }
