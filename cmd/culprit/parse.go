@@ -36,10 +36,7 @@ func runParse(ctx context.Context, e *env, args []string) error {
 	stdin := e.stdin
 	if *logFormat == "" && (opts.Source == parser.SourceAuto || opts.Source == parser.SourceNginxAccess) {
 		var head [][]byte
-		head, stdin, err = readHead(e.stdin, sniffLines)
-		if err != nil {
-			return fmt.Errorf("parse: %w", err)
-		}
+		head, stdin = readHead(e.stdin, sniffLines, headWait)
 		opts = inferParseFormat(e, opts, head)
 	}
 	p, err := parser.New(opts)
@@ -110,33 +107,85 @@ func runParse(ctx context.Context, e *env, args []string) error {
 	return out.Flush()
 }
 
-// readHead reads up to n lines (at most 1 MiB) of r for inference and
-// returns them and a reader that still yields all of r, head included.
-func readHead(r io.Reader, n int) ([][]byte, io.Reader, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
+// headWait bounds how long parse waits for the first lines to infer the
+// log_format from: `tail -f access.log | culprit parse` must not sit
+// silent until 200 requests arrived.
+const headWait = 500 * time.Millisecond
+
+// readHead reads up to n lines (at most 1 MiB, for at most wait) of r for
+// inference and returns them and a reader that still yields all of r, head
+// included. The reads happen in a goroutine so the wait can end; it keeps
+// feeding the returned reader.
+func readHead(r io.Reader, n int, wait time.Duration) ([][]byte, io.Reader) {
+	cr := &chanReader{ch: make(chan []byte, 4)}
+	go func() {
+		defer close(cr.ch)
+		for {
+			buf := make([]byte, 64<<10)
+			k, err := r.Read(buf)
+			if k > 0 {
+				cr.ch <- buf[:k]
+			}
+			if err != nil {
+				if err != io.EOF {
+					cr.err = err // read by the consumer after the close
+				}
+				return
+			}
+		}
+	}()
 	var raw []byte
-	for nl := 0; nl < n && len(raw) < 1<<20; {
-		chunk, err := br.ReadSlice('\n')
-		raw = append(raw, chunk...)
-		if err == nil {
-			nl++
-			continue
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+collect:
+	for bytes.Count(raw, []byte("\n")) < n && len(raw) < 1<<20 {
+		select {
+		case b, ok := <-cr.ch:
+			if !ok {
+				cr.done = true
+				break collect
+			}
+			raw = append(raw, b...)
+		case <-timer.C:
+			break collect
 		}
-		if errors.Is(err, bufio.ErrBufferFull) {
-			continue
-		}
-		if err == io.EOF {
-			break
-		}
-		return nil, nil, err
 	}
 	var lines [][]byte
-	for _, l := range bytes.Split(raw, []byte("\n")) {
-		if l = trimEOL(l); len(bytes.TrimSpace(l)) > 0 && len(l) <= parser.MaxLineBytes {
+	body := raw
+	if i := bytes.LastIndexByte(body, '\n'); i >= 0 && !cr.done {
+		body = body[:i] // a line still being written is not a sample
+	}
+	for _, l := range bytes.Split(body, []byte("\n")) {
+		if l = trimEOL(l); len(bytes.TrimSpace(l)) > 0 && len(l) <= parser.MaxLineBytes && len(lines) < n {
 			lines = append(lines, l)
 		}
 	}
-	return lines, io.MultiReader(bytes.NewReader(raw), br), nil
+	return lines, io.MultiReader(bytes.NewReader(raw), cr)
+}
+
+// chanReader reads what readHead's goroutine goes on reading.
+type chanReader struct {
+	ch   chan []byte
+	cur  []byte
+	done bool
+	err  error
+}
+
+func (c *chanReader) Read(p []byte) (int, error) {
+	for len(c.cur) == 0 {
+		b, ok := <-c.ch
+		if !ok {
+			c.done = true
+			if c.err != nil {
+				return 0, c.err
+			}
+			return 0, io.EOF
+		}
+		c.cur = b
+	}
+	k := copy(p, c.cur)
+	c.cur = c.cur[k:]
+	return k, nil
 }
 
 // inferParseFormat gives opts the log_format inferred from the first lines
