@@ -203,6 +203,18 @@ func inferJSONEscaped(rows []*inferLine) bool {
 	return false
 }
 
+// inferDefaultEscaped: a quoted value holds escape=default's \xHH.
+func inferDefaultEscaped(rows []*inferLine) bool {
+	for _, r := range rows {
+		for _, f := range r.fields {
+			if f.quoted && strings.Contains(f.val, `\x`) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func inferIsSep(c byte) bool { return c == ' ' || c == '\t' || c == '|' }
 
 // inferTokenize cuts a line into fields. In a line with tabs outside quotes,
@@ -371,7 +383,10 @@ func inferQuoteEnd(line string, from int, isSep func(byte) bool) int {
 func inferBareEnd(line string, i int, isSep func(byte) bool) int {
 	for {
 		st := i
-		for i < len(line) && !isSep(line[i]) {
+		// A quote ends a bare value: escape=default writes a quote in a
+		// value as \x22, so a raw one is the format's text, as in
+		// `$body_bytes_sent"$http_referer"` (pieces joined without a space).
+		for i < len(line) && !isSep(line[i]) && (line[i] != '"' || i == st) {
 			i++
 		}
 		item := line[st:i]
@@ -1501,7 +1516,11 @@ func inferJSON(sample [][]byte) (string, error) {
 		return "", ErrNoRequest
 	}
 	var b strings.Builder
-	b.WriteString("escape=json ")
+	// A JSON template is usually escape=json, but not always: nginx's
+	// default escaping writes \x22 where escape=json writes \".
+	if !inferDefaultEscaped(rows) {
+		b.WriteString("escape=json ")
+	}
 	for i := range cols {
 		b.WriteString(cols[i].first.pre)
 		b.WriteString(cols[i].name)
