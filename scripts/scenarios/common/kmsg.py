@@ -15,7 +15,8 @@ import os
 import sys
 import time
 
-import oomblocks  # common/, next to this script
+sys.dont_write_bytecode = True  # no __pycache__ in the repository
+import oomblocks  # noqa: E402 (common/, next to this script)
 
 
 def records():
