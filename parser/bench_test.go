@@ -3,6 +3,7 @@ package parser
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -201,4 +202,50 @@ func BenchmarkAccessParser(b *testing.B) {
 	b.StopTimer()
 	benchSink.n, benchSink.ev = n, ev
 	reportLines(b, cpu0)
+}
+
+// BenchmarkAccessSteps shows what each variable of the corpus format costs:
+// the format cut after each variable's literal, the rest of the line read by
+// a variable the Event does not keep (no work), so the difference between
+// consecutive sub-benchmarks is one step. Lines cycle through a [][]byte,
+// not bufio, so compare them with each other, not with BenchmarkAccess.
+// Under cachegrind (instructions per line, deterministic on a shared
+// machine) it is what guided the access parser's hot path.
+func BenchmarkAccessSteps(b *testing.B) {
+	lines := corpusLines(b, "access.log")
+	format := corpusFormat(b)
+	var cuts []string
+	for i := 0; i < len(format); i++ {
+		if format[i] == '$' {
+			cuts = append(cuts, format[:i]+"$culprit_rest")
+		}
+	}
+	cuts = append(cuts, format)
+	for k, cut := range cuts {
+		f, err := CompileAccessFormat(cut)
+		if err != nil {
+			b.Fatal(err)
+		}
+		name := "none"
+		if k > 0 {
+			prev := strings.TrimSuffix(cut, "$culprit_rest")
+			name = prev[strings.LastIndexByte(prev, '$')+1:]
+			if end := strings.IndexFunc(name, func(r rune) bool { return r > 0x7f || !isVarNameByte(byte(r)) }); end >= 0 {
+				name = name[:end]
+			}
+		}
+		b.Run(fmt.Sprintf("%02d_%s", k, name), func(b *testing.B) {
+			var ev Event
+			b.ReportAllocs()
+			cpu0 := processCPU()
+			for i := 0; i < b.N; i++ {
+				if err := f.Parse(lines[i%len(lines)], time.UTC, &ev); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			benchSink.ev = ev
+			reportLines(b, cpu0)
+		})
+	}
 }
