@@ -39,6 +39,9 @@ type Config struct {
 	// EmitOpen makes Drain return incidents that are still open (the
 	// streaming path wants them early); explain only wants closed ones.
 	EmitOpen bool
+	// Links makes the engine report where it placed each 5xx (DrainLinks),
+	// as EmitLinks does; the streaming path stores them in request_links.
+	Links bool
 	// Topology maps events to services; nil means infer what can be
 	// inferred from the events themselves.
 	Topology *Topology

@@ -50,6 +50,18 @@ type Engine struct {
 
 	withLinks bool   // EmitLinks was called
 	links     []Link // evaluated, waiting for DrainLinks
+
+	// gone are ids Drain returned that a merge ended, waiting for Drain to
+	// report their end (with their survivor's next snapshot).
+	gone []absorbed
+}
+
+// absorbed is an id that a merge ended: its last drained snapshot and the
+// incident that took its requests (followed to the root when reported: the
+// survivor may be merged again before the next Drain).
+type absorbed struct {
+	last Incident
+	into *incident
 }
 
 // Stats counts what the engine saw; the report shows it.
@@ -122,6 +134,11 @@ type incident struct {
 	reqs     []*reqRec
 	pending  []*reqRec
 	linkedAs string
+	// shown is the last snapshot Drain returned, without what only a chart
+	// or a report needs; nil when none was. Its ID is always the
+	// incident's id: a merge that ends the id it was shown under reports
+	// that id's end (see absorbed).
+	shown *Incident
 }
 
 // maxTimeline bounds the per-second chart of one incident (6 hours).
@@ -157,6 +174,8 @@ func New(cfg Config) (*Engine, error) {
 		reqs:   newJoinIndex[*reqRec](),
 		dirty:  map[*incident]bool{},
 		ready:  map[*incident]Incident{},
+
+		withLinks: cfg.Links,
 	}, nil
 }
 
@@ -529,12 +548,27 @@ func (inc *incident) tick(sec int64, n int) {
 }
 
 // merge folds b into a (a late 5xx bridged the gap between them); a keeps
-// the earlier start's id.
+// the earlier start's id. A reader that got b (or a under the id it gives
+// up) from Drain must hear that the id ended: its store would keep it as a
+// live incident beside the survivor.
 func (e *Engine) merge(a, b *incident) {
 	if b.start.Before(a.start) {
 		a.id = b.id
 		a.start = b.start
 	}
+	var shown *Incident
+	for _, s := range []*Incident{a.shown, b.shown} {
+		switch {
+		case s == nil:
+		case s.ID == a.id:
+			shown = s // the id lives on in a
+		default:
+			e.gone = append(e.gone, absorbed{last: *s, into: a})
+		}
+	}
+	a.shown, b.shown = shown, nil
+	// A snapshot of a not drained yet is stale now: the merge re-evaluates it.
+	delete(e.ready, a)
 	if b.end.After(a.end) {
 		a.end = b.end
 	}
@@ -705,9 +739,9 @@ func (e *Engine) sweep(final bool) {
 }
 
 // EmitLinks makes the engine report each 5xx's Link through DrainLinks
-// (the streaming path stores them in request_links). Call it before the
-// first Add. Off by default: explain has no use for them, and an engine
-// whose caller never drains its links would keep them.
+// (the streaming path stores them in request_links), as Config.Links does.
+// Call it before the first Add. Off by default: explain has no use for
+// them, and an engine whose caller never drains its links would keep them.
 func (e *Engine) EmitLinks() { e.withLinks = true }
 
 // DrainLinks returns the links that changed since the last DrainLinks, in
@@ -757,10 +791,14 @@ func (e *Engine) reportLinks(inc *incident, id string, version int) {
 // ordered by start. Bursts smaller than MinRequests are not incidents.
 func (e *Engine) Drain() []Incident {
 	e.prepare(e.cfg.EmitOpen)
-	out := make([]Incident, 0, len(e.ready))
-	for _, snap := range e.ready {
+	out := make([]Incident, 0, len(e.ready)+len(e.gone))
+	for inc, snap := range e.ready {
 		out = append(out, snap)
+		shown := snap
+		shown.Evidence, shown.Marks, shown.Timeline = nil, nil, nil
+		inc.shown = &shown
 	}
+	out = e.drainGone(out)
 	clear(e.ready)
 	sort.Slice(out, func(i, j int) bool {
 		if !out[i].Start.Equal(out[j].Start) {
@@ -768,6 +806,29 @@ func (e *Engine) Drain() []Incident {
 		}
 		return out[i].Upstream+out[i].Server < out[j].Upstream+out[j].Server
 	})
+	return out
+}
+
+// drainGone appends the final snapshots of absorbed ids whose survivor is
+// in this Drain (or was dropped): a reader never sees an id end before the
+// incident that holds its requests.
+func (e *Engine) drainGone(out []Incident) []Incident {
+	if len(e.gone) == 0 {
+		return out
+	}
+	kept := e.gone[:0]
+	for _, g := range e.gone {
+		root := g.into.root()
+		if _, now := e.ready[root]; !now && !root.dropped {
+			kept = append(kept, g)
+			continue
+		}
+		if root.id != g.last.ID {
+			out = append(out, MergedSnapshot(g.last, root.id))
+		}
+	}
+	clear(e.gone[len(kept):])
+	e.gone = kept
 	return out
 }
 

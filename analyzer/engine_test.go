@@ -1,6 +1,7 @@
 package analyzer
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand"
 	"strings"
@@ -730,3 +731,103 @@ func benchAdd(b *testing.B, links bool) {
 }
 
 var benchSink int
+
+// A late 5xx bridges two incidents that were both drained (the streaming
+// path stored both): the absorbed id ends with a snapshot that names the
+// survivor, and the survivor carries the totals. An id nobody was given
+// needs no such snapshot.
+func TestEngine_MergeEndsTheAbsorbedID(t *testing.T) {
+	var evs []Evidence
+	for i := 0; i < 10; i++ {
+		evs = append(evs, access(float64(i), "127.0.0.1:4000", 502, 0, parser.Absent))
+		evs = append(evs, access(70+float64(i), "127.0.0.1:4000", 502, 0, parser.Absent))
+	}
+	sortByTime(evs)
+	bridge := access(40, "127.0.0.1:4000", 504, 0, parser.Absent)
+	cfg := Config{Lateness: time.Minute, Gap: 31 * time.Second, EmitOpen: true}
+
+	e, _ := New(cfg)
+	for i := range evs {
+		e.Add(&evs[i])
+	}
+	before := map[string]Incident{}
+	for _, in := range e.Drain() {
+		before[in.ID] = in
+	}
+	first, later := incidentID("127.0.0.1:4000", at(0)), incidentID("127.0.0.1:4000", at(70))
+	if len(before) != 2 || before[first].Requests != 10 || before[later].Requests != 10 {
+		t.Fatalf("before the bridge: %+v", before)
+	}
+	e.Add(&bridge)
+	got := map[string]Incident{}
+	for _, in := range e.Drain() {
+		got[in.ID] = in
+	}
+	surv, gone := got[first], got[later]
+	if len(got) != 2 || surv.Merged() || surv.Requests != 21 || surv.StatusCounts["504"] != 1 || surv.Version <= before[first].Version {
+		t.Fatalf("survivor %+v (drained %d incidents)", surv, len(got))
+	}
+	if gone.MergedInto != first || gone.Version <= before[later].Version || gone.Open || gone.Requests != 0 ||
+		len(gone.ClassCounts) != 0 || gone.Upstream != "127.0.0.1:4000" || !gone.Start.Equal(at(70)) {
+		t.Errorf("absorbed id's last snapshot: %+v", gone)
+	}
+	if b, _ := json.Marshal(gone); !strings.Contains(string(b), `"merged_into":"`+first+`"`) {
+		t.Errorf("json: %s", b)
+	}
+	if b, _ := json.Marshal(surv); strings.Contains(string(b), "merged_into") {
+		t.Errorf("a live incident's json names merged_into: %s", b)
+	}
+	e.Flush()
+	for _, in := range e.Drain() {
+		if in.ID != first || in.Merged() {
+			t.Errorf("after the merge was reported: %s merged into %q", in.ID, in.MergedInto)
+		}
+	}
+
+	// The same bridge before anything was drained: one incident, no end
+	// to report.
+	e2, _ := New(cfg)
+	for i := range evs {
+		e2.Add(&evs[i])
+	}
+	e2.Add(&bridge)
+	e2.Flush()
+	if in := one(t, e2.Drain()); in.ID != first || in.Requests != 21 {
+		t.Errorf("merged before any drain: %+v", in)
+	}
+}
+
+// A survivor that takes the absorbed incident's id (it started earlier)
+// gives up its own: that id ends, the other lives on.
+func TestEngine_MergeKeepingTheOtherID(t *testing.T) {
+	var evs []Evidence
+	for i := 0; i < 10; i++ {
+		evs = append(evs, access(float64(i), "127.0.0.1:4000", 502, 0, parser.Absent))
+		evs = append(evs, access(70+float64(i), "127.0.0.1:4000", 502, 0, parser.Absent))
+	}
+	sortByTime(evs)
+	e, _ := New(Config{Lateness: time.Minute, Gap: 31 * time.Second, EmitOpen: true})
+	for i := range evs {
+		e.Add(&evs[i])
+	}
+	before := map[string]Incident{}
+	for _, in := range e.Drain() {
+		before[in.ID] = in
+	}
+	incs := e.keys["127.0.0.1:4000"]
+	if len(incs) != 2 {
+		t.Fatalf("%d incidents", len(incs))
+	}
+	first, later := incs[0].id, incs[1].id
+	e.merge(incs[1], incs[0]) // the later one survives, under the earlier id
+	got := map[string]Incident{}
+	for _, in := range e.Drain() {
+		got[in.ID] = in
+	}
+	if len(got) != 2 || got[first].MergedInto != "" || got[first].Requests != 20 || got[first].Version <= before[first].Version {
+		t.Errorf("survivor under %s: %+v", first, got[first])
+	}
+	if g := got[later]; g.MergedInto != first || g.Version <= before[later].Version {
+		t.Errorf("the id the survivor gave up: %+v", g)
+	}
+}

@@ -111,11 +111,42 @@ type Incident struct {
 	Version      int            `json:"version"`
 	// Open is true while more 5xx may still extend the incident.
 	Open bool `json:"open"`
+	// MergedInto is set on the final snapshot of an id that stopped existing:
+	// a late 5xx bridged two incidents of one upstream, and this one was
+	// folded into the incident named here (its requests, counts and links
+	// now belong to that one). Only an id that Drain had already returned
+	// gets such a snapshot; readers skip it (see Merged).
+	MergedInto string `json:"merged_into,omitempty"`
 
 	// Timeline is the 5xx count per second from Start (for charts).
 	Timeline []int `json:"-"`
 	// Marks are the upstream-side events around the window (for charts).
 	Marks []EvidenceLine `json:"-"`
+}
+
+// Merged reports whether in is the final snapshot of an absorbed id.
+func (in *Incident) Merged() bool { return in.MergedInto != "" }
+
+// MergedSnapshot is the final snapshot of an incident id absorbed by a merge:
+// last (the id's last snapshot a caller received) with a higher version,
+// closed, naming the survivor, and holding no request any more. Its requests
+// moved to the survivor, so its counts are zero: stored rows that are not
+// filtered still add up (requests, and request links per incident), and the
+// survivor carries the totals. Where it was and what it was thought to be
+// (service, upstream, window, cause) stay, for history.
+func MergedSnapshot(last Incident, survivor string) Incident {
+	last.Version++
+	last.Open = false
+	last.MergedInto = survivor
+	last.Requests = 0
+	last.StatusCounts = map[string]int{}
+	last.ClassCounts = map[string]int{}
+	last.Evidence = []EvidenceLine{}
+	last.Contributing = []Contributing{}
+	last.Timeline, last.Marks = nil, nil
+	last.Summary = "Merged into incident " + survivor + ": a later 5xx joined the two bursts of errors on " +
+		firstNonEmpty(last.Upstream, "server "+last.Server) + ", and that incident now holds these requests."
+	return last
 }
 
 // EvidenceLine is one log line that supports a verdict.

@@ -219,12 +219,22 @@ func TestEngine_LinksMoveOnMerge(t *testing.T) {
 	}
 	e.Add(&evs[len(evs)-1])
 	e.Flush()
-	in := one(t, e.Drain())
+	var in, gone Incident
+	for _, x := range e.Drain() {
+		if x.MergedInto != "" {
+			gone = x
+		} else {
+			in = x
+		}
+	}
+	if gone.MergedInto != in.ID || gone.ID == in.ID {
+		t.Fatalf("the later incident's id did not end: %+v, survivor %s", gone, in.ID)
+	}
 	moved := e.DrainLinks()
 	m = latestLinks(m, moved)
 	got := classesOf(m)
-	if len(got) != 2 || got[in.ID][string(ClassNoResponse)] != 21 || got[""][string(ClassNoResponse)] != 2 {
-		t.Errorf("after the merge: links %v, incident %s", got, in.ID)
+	if len(got) != 2 || got[in.ID][string(ClassNoResponse)] != 21 || got[""][string(ClassNoResponse)] != 2 || got[gone.ID] != nil {
+		t.Errorf("after the merge: links %v, incident %s (absorbed %s)", got, in.ID, gone.ID)
 	}
 	if len(moved) != 13 { // the bridge, the later incident's ten, the small burst's two
 		t.Errorf("%d links reported on the merge, want 13", len(moved))
@@ -310,6 +320,7 @@ func FuzzEngineLinks(f *testing.F) {
 		"127.0.0.1 - - [25/Nov/2026:16:38:49 +0000] \"GET /y HTTP/1.1\" 502 157 \"-\" \"ua\"\n" +
 		"127.0.0.1 - - [25/Nov/2026:16:38:50 +0000] \"GET /y HTTP/1.1\" 502 157 \"-\" \"ua\"\n" +
 		"2026/11/25 16:38:50 [error] 1#1: *304 no live upstreams while connecting to upstream, client: 127.0.0.1, server: s, request: \"GET /y HTTP/1.1\", upstream: \"http://app/y\", host: \"h\"\n"))
+	f.Add(mergeSeed())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := parser.New(parser.Options{})
 		if err != nil {
