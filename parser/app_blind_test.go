@@ -36,6 +36,16 @@ var blindCases = []appCase{
 		"up=127.0.0.1:32061 ts=2026-11-25T19:20:23Z msg=http: Accept error: accept tcp 127.0.0.1:32061: accept4: too many open files; retrying in 5ms"},
 	// ondemand words it without "pm.".
 	{"apps-blind/phpfpm-ondemand.log", "server reached max_children setting", SourcePHPFPM, ClassPoolSaturated, "level=WARNING app=reports"},
+	// An app server's request lines in its own log are the app's, not an
+	// nginx access log: the level word gives them away.
+	{"apps-blind/aiohttp-redis.log", "aiohttp.access 127.0.0.1", SourceApp, ClassOther,
+		"level=INFO ts=2026-11-25T19:49:21Z msg=INFO aiohttp.access 127.0.0.1 \"GET /session/ab12 HTTP/1.0\" 200"},
+	{"apps-blind/aiohttp-redis.log", "Error handling request", SourcePython, ClassDependencyRefused,
+		"dep=127.0.0.1:32122 process=python ts=2026-11-25T19:49:37Z msg=redis.exceptions.ConnectionError: Error 111 connecting to 127.0.0.1:32122."},
+	{"apps-blind/uvicorn-journal.log", "GET /api/items", SourceApp, ClassOther,
+		"level=INFO ts=2026-11-25T19:51:22Z msg=INFO:     127.0.0.1:46506 - \"GET /api/items HTTP/1.0\" 200 OK"},
+	{"apps-blind/uvicorn-journal.log", "Shutting down", SourceApp, ClassStop,
+		"level=INFO ts=2026-11-25T19:51:36Z msg=INFO:     Shutting down"},
 }
 
 func TestApps_BlindLines(t *testing.T) { runAppCases(t, blindCases) }

@@ -16,7 +16,7 @@ func detect(group []byte, program string) Source {
 	if i := bytes.IndexByte(group, '\n'); i >= 0 {
 		line = group[:i]
 	}
-	if looksLikeAccess(line) {
+	if looksLikeAccess(line) && !appLogLead(line) {
 		return SourceNginxAccess
 	}
 	if looksLikeNginxError(line) {
@@ -53,6 +53,29 @@ func detect(group []byte, program string) Source {
 		return src
 	}
 	return SourceApp
+}
+
+// appLogLead reports whether line opens the way an application logger
+// writes, a level word first or right after the logger's own stamp:
+// uvicorn's default "INFO:     127.0.0.1:50000 - \"GET / HTTP/1.1\" 200 OK",
+// Python logging's "2026-11-25 19:49:21,359 INFO aiohttp.access 127.0.0.1
+// \"GET ...\" 200". Application servers log their requests next to their
+// errors in the same stream; those request lines look like an access log
+// to the sniffer, but no nginx log_format puts a level word there. The
+// first-byte test keeps access lines that start with an address cheap.
+func appLogLead(line []byte) bool {
+	if len(line) < 8 {
+		return false
+	}
+	c := line[0]
+	switch {
+	case c >= 'A' && c <= 'Z':
+		return levelWord(line) != ""
+	case c == '[' || isDigit(c) && len(line) > 20 && line[4] == '-' && line[7] == '-':
+		t, rest := leadingStamp(line, nil)
+		return !t.IsZero() && levelWord(rest) != ""
+	}
+	return false
 }
 
 // systemdInKmsg reports whether a kernel ring buffer message was written by
