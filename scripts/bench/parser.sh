@@ -4,6 +4,9 @@
 # all in this one run: median of 5 runs each, one core (GOMAXPROCS=1).
 # The corpus is generated once under .bench/corpus (scripts/corpus/gen.sh);
 # delete it to regenerate. BENCHTIME (default 1s) is per run.
+# INSTRUCTIONS=1 (needs valgrind) also counts machine instructions per line of
+# BenchmarkAccess and of the bufio floor with cachegrind: a figure that other
+# work on a shared machine cannot move, for comparing two versions.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 corpus=${CULPRIT_CORPUS:-$PWD/.bench/corpus}
@@ -21,6 +24,24 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 benches='^(BenchmarkSplitLines|BenchmarkAccess|BenchmarkAccessParser|BenchmarkNginxError)$'
 go test ./parser/ -run '^$' -bench "$benches" -benchtime "$benchtime" -count 5 -cpu 1 | tee -a "$out" | grep -E '^(Benchmark|FAIL|---)' >&2 || true
 (cd bench/gonx && go test -run '^$' -bench '^BenchmarkGonx$' -benchtime "$benchtime" -count 5 -cpu 1) | tee -a "$out" | grep -E '^(Benchmark|FAIL|---)' >&2 || true
+
+if [ "${INSTRUCTIONS:-}" = 1 ] && command -v valgrind >/dev/null; then
+	bin=$(mktemp /tmp/culprit-parser-test.XXXXXX)
+	trap 'rm -f "$out" "$bin"' EXIT
+	go test -c -o "$bin" ./parser/
+	# Instructions of N lines = Ir(2N) - Ir(N): the set-up cancels out;
+	# GOGC=off keeps a collection from landing in one run and not the other.
+	ir() {
+		(cd parser && GOGC=off valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
+			"$bin" -test.run '^$' -test.bench "$1" -test.benchtime "$2x" -test.cpu 1 2>&1) |
+			awk '/I *refs:/ { gsub(",", "", $NF); print $NF }'
+	}
+	n=100000
+	for b in '^BenchmarkAccess$' '^BenchmarkSplitLines$/^bufio$'; do
+		a=$(ir "$b" $n) c=$(ir "$b" $((2 * n)))
+		echo "instructions per line, $b: $(((c - a) / n))" >&2
+	done
+fi
 
 # Medians per benchmark. Rates are per CPU-second of the benchmark process
 # (lines/cpu-s, from getrusage), so other work on a shared machine does not
