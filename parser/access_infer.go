@@ -42,6 +42,23 @@ var ErrNoStatus = errors.New("no field holds an HTTP status (3 digits, 100-599) 
 // HTTP request line ("GET /x HTTP/1.1", or method and URI as fields).
 var ErrNoRequest = errors.New("no field holds an HTTP request line")
 
+// ErrNoTime is returned by InferAccessFormat for JSON lines whose time it
+// cannot name: the JSON reader, by keys, knows more time forms.
+var ErrNoTime = errors.New("no field holds a time ($time_local, $time_iso8601, $msec)")
+
+// ErrAppLog is returned by InferAccessFormat for request lines after a log
+// level: an application server's log, not nginx's.
+var ErrAppLog = errors.New("a log level before the request: an application's log, not an nginx access log")
+
+// inferIsLevel: a log level word as applications write it.
+func inferIsLevel(s string) bool {
+	switch strings.ToUpper(s) {
+	case "DEBUG", "INFO", "NOTICE", "WARN", "WARNING", "ERROR", "CRITICAL", "FATAL", "TRACE":
+		return true
+	}
+	return false
+}
+
 // inferMaxLines bounds the sample: inference is quadratic in nothing, but a
 // caller handing a whole file should not pay for it.
 const inferMaxLines = 1000
@@ -899,6 +916,15 @@ func inferAssign(cols []inferCol) error {
 	if !nm.status() {
 		return ErrNoStatus
 	}
+	// nginx writes no log level in an access log; request lines after
+	// one are an application server's ('INFO:     127.0.0.1:5000 - "GET /
+	// HTTP/1.1" 200 OK', '... INFO aiohttp.access 127.0.0.1 "GET ..." 200'),
+	// which its own parser should have.
+	for i := 0; i < nm.reqAt; i++ {
+		if c := &nm.cols[i]; c.first.key == "" && !c.first.quoted && inferIsLevel(c.vals[0]) && c.constant() {
+			return ErrAppLog
+		}
+	}
 	nm.bodyBytes()
 	nm.upstreamAddr()
 	nm.upstreamStatus()
@@ -1514,6 +1540,11 @@ func inferJSON(sample [][]byte) (string, error) {
 	}
 	if !used["$request"] && !used["$request_method"] && !used["$request_uri"] && !used["$uri"] {
 		return "", ErrNoRequest
+	}
+	if !used["$time_local"] && !used["$time_iso8601"] && !used["$msec"] {
+		// Epoch milliseconds or another stamp the template cannot name:
+		// the JSON reader, by keys, knows more time forms than a template.
+		return "", ErrNoTime
 	}
 	var b strings.Builder
 	// A JSON template is usually escape=json, but not always: nginx's

@@ -472,3 +472,28 @@ func TestInferAccessFormat_Zoo(t *testing.T) {
 func TestInferAccessFormat_HeldOut2(t *testing.T) {
 	runInferCases(t, loadInferCases(t, "testdata/access-formats/heldout2"), 1)
 }
+
+// TestInferAccessFormat_RefusesAppServerLogs: an application server's own
+// request lines (uvicorn under a journal stamp, aiohttp through Python
+// logging: real captures of the explain scenarios) are not taken for an
+// nginx access log, though they hold a request and a status.
+func TestInferAccessFormat_RefusesAppServerLogs(t *testing.T) {
+	for _, path := range []string{
+		"../testdata/scenarios/uvicorn-deploy/app.log",
+		"../testdata/scenarios/aiohttp-redis-down/app.log",
+	} {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := bytes.Split(data, []byte("\n"))
+		if len(lines) > inferSampleLines {
+			lines = lines[:inferSampleLines]
+		}
+		if f, n, err := InferAccessFormat(lines); err == nil {
+			t.Errorf("%s: inferred %q reading %d lines", path, f, n)
+		} else if !errors.Is(err, ErrAppLog) {
+			t.Logf("%s: refused: %v", path, err)
+		}
+	}
+}
