@@ -11,13 +11,24 @@ import (
 
 var incidentColumns = []string{"incident_id", "version", "service", "upstream", "server", "state", "cause", "confidence",
 	"dependency", "start_time", "start_ms", "end_time", "end_ms", "requests_affected", "statuses", "status_counts",
-	"classes", "class_counts", "contributing", "contributing_confidence", "summary", "fix", "updated_at"}
+	"classes", "class_counts", "contributing", "contributing_confidence", "summary", "fix", "updated_at", "merged_into"}
+
+// Values of incidents.state. A merged row is the last revision of an id
+// that a merge ended (merged_into names the incident that holds its
+// requests now): readers skip it, `WHERE state != 'merged'`.
+const (
+	StateOpen   = "open"
+	StateClosed = "closed"
+	StateMerged = "merged"
+)
 
 var evidenceColumns = []string{"incident_id", "version", "seq", "role", "class", "time", "time_ms", "hostname", "source", "line"}
 
 // WriteIncidents upserts incident revisions and their evidence: each row
 // carries the revision's version, so a later revision replaces it in
-// FINAL queries and writing the same revision twice is harmless.
+// FINAL queries and writing the same revision twice is harmless. The end of
+// a merged id (analyzer.Incident.MergedInto) is written as its last
+// revision, state 'merged', so it stops showing as a live incident.
 func (s *Store) WriteIncidents(ctx context.Context, incs []analyzer.Incident, now time.Time) error {
 	if len(incs) == 0 {
 		return nil
@@ -27,9 +38,12 @@ func (s *Store) WriteIncidents(ctx context.Context, incs []analyzer.Incident, no
 	now = now.UTC().Truncate(time.Second)
 	for i := range incs {
 		in := &incs[i]
-		state := "closed"
-		if in.Open {
-			state = "open"
+		state := StateClosed
+		switch {
+		case in.MergedInto != "":
+			state = StateMerged
+		case in.Open:
+			state = StateOpen
 		}
 		statuses, statusCounts := sortedCounts(in.StatusCounts, true)
 		classes, classCounts := sortedCounts(in.ClassCounts, false)
@@ -48,7 +62,7 @@ func (s *Store) WriteIncidents(ctx context.Context, incs []analyzer.Incident, no
 		row := []any{in.ID, uint64(in.Version), in.Service, in.Upstream, in.Server, state, string(in.Cause),
 			float32(in.Confidence), in.Dependency, start.Truncate(time.Second), msOf(start), end.Truncate(time.Second),
 			msOf(end), uint64(max(in.Requests, 0)), st, statusCounts, classes, classCounts, nonNil(contrib),
-			nonNil(contribConf), in.Summary, in.Fix, now}
+			nonNil(contribConf), in.Summary, in.Fix, now, in.MergedInto}
 		for j, v := range row {
 			ic[j] = append(ic[j], v)
 		}

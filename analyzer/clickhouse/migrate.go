@@ -339,6 +339,12 @@ func (mg *Migrator) Migrate(ctx context.Context, migs []Migration) ([]Step, erro
 		}
 		for _, stmt := range st.Statements {
 			if err := mg.Conn.Exec(ctx, stmt); err != nil {
+				if columnExists(stmt, err) {
+					// Added by a run cut short before it recorded the
+					// migration (18.16 has no ADD COLUMN IF NOT EXISTS).
+					mg.Logger.Info("column already added", "migration", st.Migration.Name)
+					continue
+				}
 				return steps, fmt.Errorf("migration %s: %w\n%s", st.Migration.Name, err, stmt)
 			}
 		}
@@ -348,6 +354,14 @@ func (mg *Migrator) Migrate(ctx context.Context, migs []Migration) ([]Step, erro
 		mg.Logger.Info("migration applied", "migration", st.Migration.Name, "statements", len(st.Statements))
 	}
 	return steps, nil
+}
+
+// columnExists reports whether err says that stmt, an ADD COLUMN, found its
+// column already there: "Cannot add column x: column with this name
+// already exists" (code 44, from 18.16 to current servers; ON CLUSTER wraps
+// the hosts' answers in an exception of its own that quotes the text).
+func columnExists(stmt string, err error) bool {
+	return strings.Contains(stmt, " ADD COLUMN ") && strings.Contains(err.Error(), "column with this name already exists")
 }
 
 // record notes m as applied. A batch, not INSERT ... VALUES through Exec:

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -174,6 +175,13 @@ func TestRender_Cluster(t *testing.T) {
 			t.Errorf("no Distributed table over %s_local", table)
 		}
 	}
+	// A column added to a sharded table is added to its Distributed twin.
+	for _, local := range []string{"ALTER TABLE culprit.incidents_local ON CLUSTER prod ADD COLUMN merged_into",
+		"ALTER TABLE culprit.incidents ON CLUSTER prod ADD COLUMN merged_into"} {
+		if !slices.ContainsFunc(all, func(s string) bool { return strings.HasPrefix(s, local) }) {
+			t.Errorf("no %s", local)
+		}
+	}
 	// Lines are sharded by identity so a re-delivered copy meets the first
 	// one in the same shard's ReplacingMergeTree.
 	for _, s := range all {
@@ -238,5 +246,58 @@ func TestMigrate_Idempotent(t *testing.T) {
 	want := "incident_evidence incidents proxy_errors request_links requests requests_5xx_per_minute requests_5xx_per_minute_mv requests_linked schema_migrations unparsed upstream_events"
 	if got := strings.Join(tables, " "); got != want {
 		t.Errorf("tables:\n got %s\nwant %s", got, want)
+	}
+}
+
+// A run cut short after an ADD COLUMN but before it recorded the migration:
+// 18.16 has no ADD COLUMN IF NOT EXISTS, so the next run must take the
+// server's "already exists" for done.
+func TestMigrate_ResumesAddColumn(t *testing.T) {
+	addr := testenv.ClickHouseAddr(t)
+	ctx := context.Background()
+	conn, err := Open(ctx, ConnConfig{Addr: addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := fmt.Sprintf("culprit_test_%d", rand.Uint32())
+	t.Cleanup(func() {
+		if err := conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db); err != nil {
+			t.Errorf("drop %s: %v", db, err)
+		}
+		conn.Close()
+	})
+	all := loadMigrations(t)
+	var before []Migration
+	var adds *Migration
+	for i, m := range all {
+		if strings.Contains(m.body, " ADD COLUMN ") && adds == nil {
+			adds = &all[i]
+			break
+		}
+		before = append(before, m)
+	}
+	if adds == nil {
+		t.Skip("no migration adds a column")
+	}
+	mg := &Migrator{Conn: conn, Opts: RenderOptions{Database: db}, Logger: discard()}
+	if _, err := mg.Migrate(ctx, before); err != nil {
+		t.Fatal(err)
+	}
+	stmts, err := adds.Render(mg.Opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Exec(ctx, stmts[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mg.Migrate(ctx, all); err != nil {
+		t.Fatalf("resume after %s was half applied: %v", adds.Name, err)
+	}
+	applied, err := mg.Applied(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := applied[adds.Version]; !ok {
+		t.Errorf("%s not recorded", adds.Name)
 	}
 }
