@@ -88,6 +88,19 @@ var compat = map[Cause][numFamilies]float64{
 	CauseDependencyFailure: {.3, .5, .8, .4, .4, 1, .1, .6},
 }
 
+// compatWeight is how well cause explains the incident's mix of families.
+func compatWeight(c Cause, fam *[numFamilies]float64) float64 {
+	row, ok := compat[c]
+	if !ok {
+		return 1
+	}
+	cw := 0.0
+	for f, share := range fam {
+		cw += share * row[f]
+	}
+	return cw
+}
+
 // vote is one piece of evidence for one cause.
 type vote struct {
 	cause   Cause
@@ -328,6 +341,35 @@ func (e *Engine) evaluate(inc *incident) Incident {
 		}
 	}
 
+	// An application's own words that the proxy relays in its error log
+	// (nginx's "FastCGI sent in stderr": PHP's warnings and fatal errors when
+	// php.ini's error_log is unset) are upstream-side evidence about this
+	// upstream, read as its own log line would be.
+	if inc.upstream != "" {
+		relayed := map[parser.Class]int{}
+		for _, it := range e.buf {
+			ev := &it.ev
+			if ev.Kind != parser.KindProxyError || ev.Time.Before(lo) || ev.Time.After(hi) || e.keyOf(ev.Upstream) != inc.upstream {
+				continue
+			}
+			text, ok := parser.UpstreamStderr(ev.Message)
+			if !ok {
+				continue
+			}
+			class, dep := parser.ClassifyUpstreamText(text)
+			if relayed[class] >= 5 {
+				continue // corroboration counts at most five lines anyway
+			}
+			relayed[class]++
+			probe := parser.Event{Kind: parser.KindUpstreamEvent, Class: class, Dependency: dep, ExitCode: parser.Absent}
+			for _, v := range upstreamVotes(&probe) {
+				v.weight *= compatWeight(v.cause, &fam)
+				v.it = it
+				add(v)
+			}
+		}
+	}
+
 	// Upstream-side events.
 	var marks []EvidenceLine
 	for _, it := range e.buf {
@@ -364,14 +406,7 @@ func (e *Engine) evaluate(inc *incident) Incident {
 			if v.cause == CauseRestart && isRecovery(ev.Class) && !ev.Time.Before(t0) {
 				v.weight = max(v.weight, .5)
 			}
-			cw := 1.0
-			if row, ok := compat[v.cause]; ok {
-				cw = 0
-				for f, share := range fam {
-					cw += share * row[f]
-				}
-			}
-			v.weight *= tw * mw * cw
+			v.weight *= tw * mw * compatWeight(v.cause, &fam)
 			v.it = it
 			add(v)
 		}

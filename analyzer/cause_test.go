@@ -141,3 +141,40 @@ func TestEngine_AppAnsweredFromItsOwnLimits(t *testing.T) {
 		})
 	}
 }
+
+// TestEngine_RelayedStderr: the application's words that nginx relays in its
+// error log (FastCGI stderr) explain the 502 the application answered
+// itself; the proxy line of another upstream does not.
+func TestEngine_RelayedStderr(t *testing.T) {
+	const up = "127.0.0.1:9000"
+	relayed := func(sec float64, cid int64, upstream string) Evidence {
+		ev := parser.Event{Kind: parser.KindProxyError, Source: parser.SourceNginxError, Time: at(sec), Class: parser.ClassOther,
+			CID: cid, Upstream: "fastcgi://" + upstream, Request: "GET /quote.php HTTP/1.1", Client: "127.0.0.1",
+			ExitCode: parser.Absent, MemoryKB: parser.Absent,
+			Message: `FastCGI sent in stderr: "PHP message: PHP Warning:  file_get_contents(http://127.0.0.1:9100/price): ` +
+				`Failed to open stream: Connection refused in /srv/www/quote.php on line 3" while reading response header from upstream`}
+		return Evidence{Event: ev, Origin: Origin{Path: "error.log"}, Line: ev.Message}
+	}
+	for _, c := range []struct {
+		name    string
+		relayTo string
+		want    Cause
+		dep     string
+	}{
+		{"own upstream", up, CauseDependencyFailure, "127.0.0.1:9100"},
+		{"another upstream", "127.0.0.1:9999", CauseUnknown, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var evs []Evidence
+			for i := 0; i < 12; i++ {
+				s := 30 + float64(i)*0.5
+				evs = append(evs, relayed(s, int64(500+i), c.relayTo), access(s, up, 502, int64(500+i), 0.004))
+			}
+			sortByTime(evs)
+			in := one(t, run(t, Config{}, evs))
+			if in.Cause != c.want || in.Dependency != c.dep {
+				t.Errorf("cause %s (%.2f, dependency %q: %s), want %s %q", in.Cause, in.Confidence, in.Dependency, in.Summary, c.want, c.dep)
+			}
+		})
+	}
+}

@@ -49,3 +49,41 @@ var blindCases = []appCase{
 }
 
 func TestApps_BlindLines(t *testing.T) { runAppCases(t, blindCases) }
+
+// TestUpstreamStderr_RealLines: nginx relays PHP's warning (php-fastcgi-
+// stderr-refused); the relayed words classify as PHP's own log line would.
+func TestUpstreamStderr_RealLines(t *testing.T) {
+	groups := readGroups(t, "apps-blind/nginx-fastcgi-stderr.log")
+	cases := []struct {
+		match string
+		ok    bool
+		class Class
+		dep   string
+	}{
+		{"Connection refused", true, ClassDependencyRefused, "127.0.0.1:32112"},
+		{"Primary script unknown", true, ClassOther, ""},
+	}
+	p, err := New(Options{Source: SourceNginxError})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		line := findGroup(groups, c.match)
+		if line == nil {
+			t.Fatalf("no line with %q", c.match)
+		}
+		var ev Event
+		p.Parse(line, &ev)
+		text, ok := UpstreamStderr(ev.Message)
+		if ok != c.ok {
+			t.Fatalf("%s: ok %v", c.match, ok)
+		}
+		class, dep := ClassifyUpstreamText(text)
+		if class != c.class || dep != c.dep {
+			t.Errorf("%s: %q -> %s %q, want %s %q", c.match, text, class, dep, c.class, c.dep)
+		}
+	}
+	if _, ok := UpstreamStderr("upstream prematurely closed connection while reading response header from upstream"); ok {
+		t.Error("a message nginx wrote itself is no relayed stderr")
+	}
+}

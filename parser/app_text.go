@@ -8,6 +8,7 @@ package parser
 import (
 	"bytes"
 	"errors"
+	"strings"
 )
 
 var errEmptyLine = errors.New("empty line")
@@ -406,4 +407,36 @@ func plausibleHost(h []byte) bool {
 		}
 	}
 	return true
+}
+
+// fastcgiStderr is how nginx relays what a FastCGI application wrote to its
+// stderr (ngx_http_fastcgi_module: "FastCGI sent in stderr: \"%*s\""); PHP
+// sends its messages there when php.ini's error_log is unset, the default.
+const fastcgiStderr = "FastCGI sent in stderr: \""
+
+// UpstreamStderr returns the application's own words that a proxy error
+// message relays (nginx's `FastCGI sent in stderr: "..."`), without the
+// quotes and nginx's trailing context; ok is false for any other message.
+func UpstreamStderr(msg string) (text string, ok bool) {
+	i := strings.Index(msg, fastcgiStderr)
+	if i < 0 {
+		return "", false
+	}
+	text = msg[i+len(fastcgiStderr):]
+	if j := strings.LastIndex(text, "\" while "); j >= 0 {
+		text = text[:j]
+	} else {
+		text = strings.TrimSuffix(text, "\"")
+	}
+	return text, text != ""
+}
+
+// ClassifyUpstreamText classifies what an application said (a relayed
+// stderr message, a line read elsewhere) as its own log line would be: the
+// upstream_event class and the dependency it names.
+func ClassifyUpstreamText(text string) (Class, string) {
+	var ev Event
+	ev.Reset()
+	classifyText([]byte(text), &ev)
+	return ev.Class, ev.Dependency
 }
