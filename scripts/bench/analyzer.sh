@@ -13,6 +13,7 @@
 # this tree's, run for run, so both see the same machine load.
 # CULPRIT=binary measures that build instead of building this tree.
 # PORT=n is the first metrics port (default 18701).
+# BATCH_ROWS=n sets batch.max_rows (default: the analyzer's, 50 000).
 # PPROF=file also writes a CPU profile of the first analyzer over the first
 # run (PPROF_SECONDS, default 5) and a heap profile halfway ($PPROF.heap).
 # Needs scripts/stack up (Kafka on 19092, ClickHouse on 19000).
@@ -99,6 +100,9 @@ clickhouse:
   database: $db
 listen: 127.0.0.1:$((port + a))
 EOF
+    if [ -n "${BATCH_ROWS:-}" ]; then
+      printf 'batch:\n  max_rows: %d\n' "$BATCH_ROWS" >>"$work/analyze-$a.yaml"
+    fi
     "$work/$build" analyze --config "$work/analyze-$a.yaml" "${pprof[@]}" 2>"$work/analyze-$a.log" &
     apids+=($!)
   done
