@@ -52,6 +52,15 @@ func TestDashboards_CurrentClickHouse(t *testing.T) {
 		  [502], [2], ['upstream_refused'], [2], 'two failed', 'raise the limit')`,
 		`INSERT INTO culprit.incident_evidence (incident_id, version, seq, role, class, time, line) VALUES
 		 ('abc', 1, 0, 'evidence', 'oom_kill', '2026-11-25 16:38:45', 'Killed process 1 (node)')`,
+		// An id a merge ended: stored live, then merged into abc.
+		`INSERT INTO culprit.incidents (incident_id, version, service, upstream, state, cause, confidence, start_time, end_time,
+		 requests_affected, statuses, status_counts, classes, class_counts, summary, fix) VALUES
+		 ('abd', 1, 'shop-api', '127.0.0.1:4000', 'open', 'oom_kill', 0.9, '2026-11-25 16:38:47', '2026-11-25 16:38:47', 1,
+		  [502], [1], ['upstream_refused'], [1], 'one failed', 'raise the limit')`,
+		`INSERT INTO culprit.incidents (incident_id, version, service, upstream, state, cause, confidence, start_time, end_time,
+		 requests_affected, summary, fix, merged_into) VALUES
+		 ('abd', 2, 'shop-api', '127.0.0.1:4000', 'merged', 'oom_kill', 0.9, '2026-11-25 16:38:47', '2026-11-25 16:38:47', 0,
+		  'merged into abc', 'raise the limit', 'abc')`,
 	)
 	from := time.Date(2026, 11, 25, 16, 0, 0, 0, time.UTC)
 	type query struct {
@@ -64,6 +73,8 @@ func TestDashboards_CurrentClickHouse(t *testing.T) {
 			{"service": {All: true}, "upstream": {All: true}, "host": {All: true}, "incident": {Values: []string{"abc"}}},
 			{"service": {Values: []string{"shop-api"}}, "upstream": {Values: []string{"127.0.0.1:4000"}},
 				"host": {Values: []string{"proxy-1"}}, "incident": {Values: []string{"abc"}}},
+			// An old link to the absorbed id shows the incident it joined.
+			{"service": {All: true}, "upstream": {All: true}, "host": {All: true}, "incident": {Values: []string{"abd"}}},
 		} {
 			q := Query{From: from, To: from.Add(time.Hour), Interval: 5 * time.Second, Vars: vars}
 			for _, nq := range queries(d) {
@@ -115,6 +126,12 @@ func TestDashboards_CurrentClickHouse(t *testing.T) {
 	for _, panel := range []string{"Incidents", "Incident ${incident}: verdict", "Incident ${incident}: evidence", "Incident ${incident}: 5xx timeline"} {
 		if n := rowsOf[`incidents.json panel "`+panel+`" A`]; n == 0 {
 			t.Errorf("panel %q shows nothing on the current engine", panel)
+		}
+	}
+	// Once per variable set, never the merged id; its drill-down is abc's.
+	for _, panel := range []string{"Incidents", "Incident ${incident}: verdict", "Incident ${incident}: evidence"} {
+		if n := rowsOf[`incidents.json panel "`+panel+`" A`]; n != 3 {
+			t.Errorf("panel %q: %d rows over three variable sets, want one each (abd was merged into abc)", panel, n)
 		}
 	}
 }

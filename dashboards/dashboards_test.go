@@ -260,6 +260,9 @@ type loaded struct {
 	scenarios []*fixture.Scenario
 	incidents []analyzer.Incident
 	from, to  time.Time
+	// absorbed is an id a merge ended (fixture.Absorbed): stored live, then
+	// as merged into survivor. No panel may show it as an incident.
+	absorbed, survivor string
 }
 
 // load stores every scenario in one throwaway database: the dashboards
@@ -328,6 +331,10 @@ func load(t *testing.T) *loaded {
 	}
 	if len(l.incidents) < 10 {
 		t.Fatalf("explain found %d incidents in %d scenarios: too few to test the dashboards", len(l.incidents), len(l.scenarios))
+	}
+	l.survivor = l.incidents[len(l.incidents)/2].ID
+	if l.absorbed, err = fixture.WriteAbsorbed(ctx, conn, db, l.incidents[len(l.incidents)/2]); err != nil {
+		t.Fatal(err)
 	}
 	l.from = l.from.Add(-30 * time.Minute).Truncate(time.Minute)
 	l.to = l.to.Add(30 * time.Minute).Truncate(time.Minute)
@@ -485,6 +492,49 @@ func TestDashboards_ClickHouse(t *testing.T) {
 	l := load(t)
 	t.Run("EveryQueryRuns", func(t *testing.T) { everyQueryRuns(t, l) })
 	t.Run("ShowIncidents", func(t *testing.T) { showIncidents(t, l) })
+	t.Run("HideMerged", func(t *testing.T) { hideMerged(t, l) })
+}
+
+// An id a merge ended is stored (its live revision, then its end): the
+// incident list and the incident picker do not show it, and its drill-down
+// (an old link, a notification) shows the incident it was merged into.
+func hideMerged(t *testing.T, l *loaded) {
+	d := dashboard(t, "culprit-incidents")
+	r := newRunner(t, l, d, nil)
+	n := 0
+	for _, row := range r.panel("Incidents") {
+		if row.str("incident_id") == l.absorbed {
+			t.Errorf("the incidents table shows %s, merged into %s", l.absorbed, l.survivor)
+		}
+		n++
+	}
+	if n != len(l.incidents) {
+		t.Errorf("the incidents table shows %d rows for %d incidents", n, len(l.incidents))
+	}
+	for _, v := range d.Templating.List {
+		if v.Name != "incident" {
+			continue
+		}
+		for _, row := range r.run("incident variable", v.Query) {
+			if row.str("incident_id") == l.absorbed {
+				t.Errorf("the incident picker offers %s, merged into %s", l.absorbed, l.survivor)
+			}
+		}
+	}
+	var surv analyzer.Incident
+	for _, in := range l.incidents {
+		if in.ID == l.survivor {
+			surv = in
+		}
+	}
+	drill := newRunner(t, l, d, map[string]Selection{"incident": {Values: []string{l.absorbed}}})
+	if v := drill.panel("Incident ${incident}: verdict"); len(v) != 1 || v[0].str("incident_id") != l.survivor ||
+		v[0].num("requests_affected") != float64(surv.Requests) {
+		t.Errorf("verdict of the absorbed id: %v, want the survivor %s with %d requests", v, l.survivor, surv.Requests)
+	}
+	if ev := drill.panel("Incident ${incident}: evidence"); len(ev) != len(surv.Evidence) {
+		t.Errorf("evidence of the absorbed id: %d lines, the survivor has %d", len(ev), len(surv.Evidence))
+	}
 }
 
 func everyQueryRuns(t *testing.T, l *loaded) {
