@@ -602,11 +602,27 @@ func (fw *follower) adopt(lines [][]byte, why string) {
 	if err != nil {
 		return
 	}
+	auto := fw.src.cfg.Kind == string(parser.SourceAuto)
+	if auto {
+		// Requests without a time (theirs or a wrapper's) in a source
+		// nobody said is nginx are an application server's (werkzeug's
+		// "[25/Nov/2026 16:48:40]" is no nginx time).
+		timed := 0
+		var ev parser.Event
+		for _, l := range lines {
+			if p.Parse(l, &ev); ev.Kind == parser.KindRequest && !ev.Time.IsZero() {
+				timed++
+			}
+		}
+		if timed*2 <= n {
+			return
+		}
+	}
 	fw.format, fw.check = format, p
 	// An auto source is shipped as nginx_access only when the format reads
 	// nearly all of its lines: auto detection knows the common access log
 	// shapes, not every format a team wrote.
-	fw.asAccess = fw.src.cfg.Kind == string(parser.SourceAuto) && n*10 >= len(lines)*9
+	fw.asAccess = auto && n*10 >= len(lines)*9
 	fw.log.Info(why, "log_format", format, "lines", len(lines), "parsed", n, "as_nginx_access", fw.asAccess)
 }
 

@@ -326,7 +326,13 @@ func accessReads(format string, lines [][]byte) int {
 // reading more lines. A format nobody wrote down is the usual case (teams
 // extend combined their own way and the conf stays on the proxy), and the
 // inferred one reads it where no fixed list can.
-func bestAccessFormat(lines, more [][]byte, formats []string, userFormat bool) (format string, n int, inferred bool) {
+//
+// Unless the file was given as nginx_access, the requests an inferred
+// format reads must have a time (theirs or a wrapper's, such as a leading
+// RFC 3339 stamp): explain places requests on a timeline, and request lines
+// without one are an application server's (werkzeug's "[25/Nov/2026
+// 16:48:40]" is no nginx time) more often than nginx's.
+func bestAccessFormat(lines, more [][]byte, formats []string, userFormat, needTime bool) (format string, n int, inferred bool) {
 	if userFormat {
 		return formats[0], accessReads(formats[0], lines), false
 	}
@@ -336,7 +342,7 @@ func bestAccessFormat(lines, more [][]byte, formats []string, userFormat bool) (
 		}
 	}
 	if n < len(lines) {
-		if fm, _, err := parser.InferAccessFormat(lines); err == nil {
+		if fm, _, err := parser.InferAccessFormat(lines); err == nil && (!needTime || accessTimed(fm, lines)) {
 			if k := accessReads(fm, lines); k > n {
 				format, n, inferred = fm, k, true
 			}
@@ -360,6 +366,26 @@ func bestAccessFormat(lines, more [][]byte, formats []string, userFormat bool) (
 		}
 	}
 	return format, n, inferred
+}
+
+// accessTimed reports whether most requests format reads from lines have
+// a time.
+func accessTimed(format string, lines [][]byte) bool {
+	p, err := parser.New(parser.Options{Source: parser.SourceNginxAccess, LogFormat: format})
+	if err != nil {
+		return false
+	}
+	var ev parser.Event
+	req, timed := 0, 0
+	for _, l := range lines {
+		if p.Parse(l, &ev); ev.Kind == parser.KindRequest {
+			req++
+			if !ev.Time.IsZero() {
+				timed++
+			}
+		}
+	}
+	return req > 0 && timed*2 > req
 }
 
 // placeholders counts the fields of an inferred format inference could
@@ -421,9 +447,9 @@ func sniffAll(files []*inputFile, formats []string, userFormat bool) error {
 			continue
 		}
 		// The access format that reads the most lines.
-		bestFmt, bestN, inferred := bestAccessFormat(lines, nil, formats, userFormat)
+		bestFmt, bestN, inferred := bestAccessFormat(lines, nil, formats, userFormat, !f.forced)
 		if inferred && placeholders(bestFmt) > 0 {
-			bestFmt, bestN, inferred = bestAccessFormat(lines, tailLines(f.path, sniffLines), formats, userFormat)
+			bestFmt, bestN, inferred = bestAccessFormat(lines, tailLines(f.path, sniffLines), formats, userFormat, !f.forced)
 		}
 		var ev parser.Event
 		if f.forced {

@@ -190,9 +190,10 @@ func (c *chanReader) Read(p []byte) (int, error) {
 
 // inferParseFormat gives opts the log_format inferred from the first lines
 // when it reads more of them than combined does, and says so on stderr.
-// A stream that is (nearly) all access lines in that format is read as
-// nginx_access: auto detection recognises the common access shapes only,
-// not every format a team wrote.
+// A stream that is (nearly) all access lines in that format, with a time,
+// is read as nginx_access: auto detection recognises the common
+// access shapes only, not every format a team wrote (and request lines
+// without a time are more often an application server's).
 func inferParseFormat(e *env, opts parser.Options, head [][]byte) parser.Options {
 	format, n, err := parser.InferAccessFormat(head)
 	if err != nil || format == parser.DefaultLogFormat {
@@ -203,7 +204,7 @@ func inferParseFormat(e *env, opts parser.Options, head [][]byte) parser.Options
 	}
 	opts.LogFormat = format
 	how := ""
-	if opts.Source == parser.SourceAuto && n*10 >= len(head)*9 {
+	if opts.Source == parser.SourceAuto && n*10 >= len(head)*9 && accessTimed(format, head) {
 		opts.Source = parser.SourceNginxAccess
 		how = ", so every line is read as nginx_access"
 	}
