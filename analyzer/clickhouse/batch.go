@@ -226,6 +226,62 @@ const (
 	tString   = "String"
 )
 
+// values returns c's rows as Go values, for the driver's generic Append.
+func (c col) values() any {
+	switch d := c.data.(type) {
+	case *proto.ColStr:
+		out := make([]string, d.Rows())
+		for i := range out {
+			out[i] = d.Row(i)
+		}
+		return out
+	case *lcStr:
+		out := make([]string, len(d.keys))
+		for i, k := range d.keys {
+			out[i] = d.dict.Row(int(k))
+		}
+		return out
+	case *proto.ColUInt32:
+		if c.typ != tDateTime {
+			return []uint32(*d)
+		}
+		out := make([]time.Time, len(*d))
+		for i, v := range *d {
+			out[i] = time.Unix(int64(v), 0).UTC()
+		}
+		return out
+	case *proto.ColUInt8:
+		return []uint8(*d)
+	case *proto.ColUInt16:
+		return []uint16(*d)
+	case *proto.ColInt32:
+		return []int32(*d)
+	case *proto.ColInt64:
+		return []int64(*d)
+	case *proto.ColUInt64:
+		return []uint64(*d)
+	case *proto.ColFloat64:
+		return []float64(*d)
+	case *proto.ColArr[string]:
+		return arrValues(d)
+	case *proto.ColArr[uint16]:
+		return arrValues(d)
+	case *proto.ColArr[float64]:
+		return arrValues(d)
+	}
+	// A column type added without a case here: the driver refuses nil
+	// with an error that names the column.
+	return nil
+}
+
+func arrValues[T any](c *proto.ColArr[T]) [][]T {
+	out := make([][]T, c.Rows())
+	for i := range out {
+		out[i] = c.Row(i)
+	}
+	return out
+}
+
 func names(cols []col) []string {
 	out := make([]string, len(cols))
 	for i, c := range cols {

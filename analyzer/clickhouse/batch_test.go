@@ -131,3 +131,57 @@ func TestDateTime_Clamps(t *testing.T) {
 		}
 	}
 }
+
+// A table whose column types were altered (LowCardinality to String, a
+// Nullable) still takes the batch: those columns go through the driver's
+// conversions instead of the native encoding.
+func TestStore_AlteredColumnTypes(t *testing.T) {
+	conn, db := testDB(t)
+	ctx := context.Background()
+	for _, q := range []string{"ALTER TABLE " + db + ".requests MODIFY COLUMN method String",
+		"ALTER TABLE " + db + ".requests MODIFY COLUMN referer Nullable(String)",
+		"ALTER TABLE " + db + ".requests MODIFY COLUMN read_time Nullable(DateTime('UTC'))"} {
+		if err := conn.Exec(ctx, q); err != nil {
+			t.Skipf("%s: %v (this server cannot alter it)", q, err)
+		}
+	}
+	lines := loadAccess(t, filepath.Join("..", "..", "testdata", "scenarios", "pm2-oom", "access.log"))
+	var b Batch
+	want := map[uint64]string{}
+	for i, l := range lines {
+		if l.ev.Kind != parser.KindRequest {
+			continue
+		}
+		l.origin.Offset = int64(i)
+		b.Add(&l.ev, &l.origin)
+		want[uint64(i)] = l.ev.Method + " " + l.origin.ReadTime.UTC().Format(time.DateTime)
+	}
+	for _, c := range b.req.cols() {
+		if v := reflect.ValueOf(c.values()); !v.IsValid() || v.Len() != len(want) {
+			t.Errorf("column %s: values() is not %d rows", c.name, len(want))
+		}
+	}
+	if err := NewStore(conn, db).Write(ctx, &b); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := conn.Query(ctx, "SELECT line_offset, concat(method, ' ', toString(assumeNotNull(read_time))), referer FROM "+db+".requests")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for ; rows.Next(); n++ {
+		var off uint64
+		var got string
+		var ref *string
+		if err := rows.Scan(&off, &got, &ref); err != nil {
+			t.Fatal(err)
+		}
+		if got != want[off] || ref == nil {
+			t.Errorf("line %d: %q, referer %v; want %q and a referer", off, got, ref, want[off])
+		}
+	}
+	if n != len(want) {
+		t.Errorf("%d rows, want %d", n, len(want))
+	}
+}

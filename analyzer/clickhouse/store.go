@@ -213,11 +213,16 @@ func (s *Store) insertNative(ctx context.Context, table string, cols []col, rows
 	}
 	defer s.encoders.Put(enc)
 	for i, c := range cols {
-		if got := string(dst[i].Type()); baseType(got) != c.typ {
-			return &PermanentError{fmt.Errorf("column %s is %s in the table, culprit writes %s", c.name, got, c.typ)}
-		}
 		if c.data.Rows() != rows {
 			return fmt.Errorf("column %s holds %d rows, want %d (a culprit bug)", c.name, c.data.Rows(), rows)
+		}
+		if got := string(dst[i].Type()); baseType(got) != c.typ {
+			// The table was altered (String for LowCardinality, Nullable):
+			// the driver converts values one by one, slowly but correctly.
+			if _, err := dst[i].Append(c.values()); err != nil {
+				return &PermanentError{fmt.Errorf("column %s is %s in the table, culprit writes %s: %w", c.name, got, c.typ, err)}
+			}
+			continue
 		}
 		if err := enc.load(dst[i], c.data, rows); err != nil {
 			return &PermanentError{fmt.Errorf("column %s: %w", c.name, err)}
