@@ -134,13 +134,15 @@ func scanIncident(rows driver.Rows) (Incident, error) {
 	return in, nil
 }
 
-// Incidents lists the latest revision of incidents, newest first.
+// Incidents lists the latest revision of incidents, newest first. An id a
+// merge ended (state 'merged') is not an incident any more: the one it was
+// merged into holds its requests.
 func (c *ClickHouse) Incidents(ctx context.Context, f Filter) ([]Incident, error) {
 	if f.Limit <= 0 {
 		f.Limit = 200
 	}
 	q := fmt.Sprintf(`SELECT %s FROM %s.incidents FINAL
-		WHERE (? = '' OR service = ?) AND (? = '' OR cause = ?)
+		WHERE state != 'merged' AND (? = '' OR service = ?) AND (? = '' OR cause = ?)
 		ORDER BY start_time DESC, start_ms DESC, incident_id
 		LIMIT %d`, incidentCols, c.Database, f.Limit)
 	rows, err := c.Conn.Query(ctx, q, f.Service, f.Service, f.Cause, f.Cause)
@@ -163,10 +165,13 @@ func (c *ClickHouse) Incidents(ctx context.Context, f Filter) ([]Incident, error
 }
 
 // Incident reads one incident, its evidence, its 5xx per second and the
-// upstream-side events of its service around it.
+// upstream-side events of its service around it. The id of an incident a
+// merge ended (an old link, a notification) reads as the incident it was
+// merged into.
 func (c *ClickHouse) Incident(ctx context.Context, id string) (*Detail, error) {
-	rows, err := c.Conn.Query(ctx, fmt.Sprintf(`SELECT %s FROM %s.incidents FINAL WHERE incident_id = ?`,
-		incidentCols, c.Database), id)
+	rows, err := c.Conn.Query(ctx, fmt.Sprintf(`SELECT %s FROM %s.incidents FINAL WHERE incident_id IN
+		(SELECT if(merged_into != '', merged_into, incident_id) FROM %s.incidents FINAL WHERE incident_id = ?)`,
+		incidentCols, c.Database, c.Database), id)
 	if err != nil {
 		return nil, fmt.Errorf("incident %s: %w", id, err)
 	}
@@ -194,7 +199,7 @@ func (c *ClickHouse) Incident(ctx context.Context, id string) (*Detail, error) {
 	// The evidence of this revision: older revisions' rows are history.
 	ev, err := c.lines(ctx, fmt.Sprintf(`SELECT time, time_ms, class, hostname, source, line, role
 		FROM %s.incident_evidence FINAL
-		WHERE incident_id = ? AND version = ? ORDER BY seq`, c.Database), id, d.Version)
+		WHERE incident_id = ? AND version = ? ORDER BY seq`, c.Database), d.ID, d.Version)
 	if err != nil {
 		return nil, fmt.Errorf("incident %s evidence: %w", id, err)
 	}

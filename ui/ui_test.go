@@ -27,6 +27,9 @@ type env struct {
 	srv       *Server
 	incidents []analyzer.Incident
 	byName    map[string][]analyzer.Incident
+	// absorbed is an id a merge ended, stored live and then merged into
+	// incidents[0] (fixture.Absorbed).
+	absorbed string
 }
 
 // setup loads uiScenarios into a throwaway database and returns the UI
@@ -57,6 +60,10 @@ func setup(t *testing.T) *env {
 		e.byName[name] = incs
 	}
 	if err := fixture.Write(ctx, conn, db, &b, e.incidents); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	if e.absorbed, err = fixture.WriteAbsorbed(ctx, conn, db, e.incidents[0]); err != nil {
 		t.Fatal(err)
 	}
 	ro, err := clickhouse.Open(ctx, clickhouse.ConnConfig{Addr: testenv.ClickHouseAddr(t), User: "readonly"})
@@ -182,6 +189,26 @@ func TestUI_ClickHouse(t *testing.T) {
 		_, body := get(t, h, "/incidents/"+oom.ID)
 		if !strings.Contains(body, `<text class="mark-label"`) || !strings.Contains(body, ">oom_kill</text>") {
 			t.Errorf("pm2-oom: no oom_kill mark on the timeline")
+		}
+	})
+
+	t.Run("MergedIDShowsItsSurvivor", func(t *testing.T) {
+		// The list (ListNewestFirst) has one row per stored incident, so
+		// not the absorbed id; an old link to it opens the survivor.
+		surv := e.incidents[0]
+		_, list := get(t, h, "/")
+		if strings.Contains(list, e.absorbed) {
+			t.Errorf("the list shows %s, merged into %s", e.absorbed, surv.ID)
+		}
+		code, body := get(t, h, "/incidents/"+e.absorbed)
+		if code != 200 || !strings.Contains(body, `<span class="cause" id="cause">`+string(surv.Cause)) || !strings.Contains(body, surv.ID) {
+			t.Errorf("GET /incidents/%s = %d; want the page of %s (%s)", e.absorbed, code, surv.ID, surv.Cause)
+		}
+		text := html.UnescapeString(body)
+		for _, ev := range surv.Evidence {
+			if !strings.Contains(text, ev.Line) {
+				t.Errorf("%s: the survivor's evidence line missing: %q", e.absorbed, ev.Line)
+			}
 		}
 	})
 
