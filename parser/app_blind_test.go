@@ -46,6 +46,9 @@ var blindCases = []appCase{
 		"level=INFO ts=2026-11-25T19:51:22Z msg=INFO:     127.0.0.1:46506 - \"GET /api/items HTTP/1.0\" 200 OK"},
 	{"apps-blind/uvicorn-journal.log", "Shutting down", SourceApp, ClassStop,
 		"level=INFO ts=2026-11-25T19:51:36Z msg=INFO:     Shutting down"},
+	// PostgreSQL cancelled the query at the session's statement_timeout.
+	{"apps-blind/uvicorn-statement-timeout.log", "Exception in ASGI application", SourcePython, ClassDependencyTimeout,
+		"process=python ts=2026-11-25T20:06:53Z msg=asyncpg.exceptions.QueryCanceledError: canceling statement due to statement timeout"},
 }
 
 func TestApps_BlindLines(t *testing.T) { runAppCases(t, blindCases) }

@@ -53,7 +53,13 @@ var (
 	timeoutMarkers = [...]string{"ETIMEDOUT", "i/o timeout", "onnect timed out", "onnection timed out",
 		"[Errno 110]", "TimeoutError", "SocketTimeoutException", "ConnectTimeout", "context deadline exceeded",
 		"urlopen error timed out", "socket.timeout", "ESOCKETTIMEDOUT", "Operation timed out",
-		"Connection terminated due to connection timeout"} // node-postgres: connectionTimeoutMillis while connecting
+		"Connection terminated due to connection timeout", // node-postgres: connectionTimeoutMillis while connecting
+		// The database answered in time with a cancellation: the query waited
+		// past the session's limit (for a lock, or working).
+		"canceling statement due to statement timeout", // PostgreSQL 57014
+		"canceling statement due to lock timeout",      // PostgreSQL 55P03
+		"Lock wait timeout exceeded",                   // MySQL/MariaDB 1205
+		"maximum statement execution time exceeded"}    // MySQL 3024
 	crashMarkers = [...]string{"uncaughtException", "Uncaught ", "unhandledRejection", "UnhandledPromiseRejection",
 		"Segmentation fault", "core dumped", "[nodemon] app crashed", " panicked at "}
 	startMarkers = [...]string{"istening on", "istening at", "Running on http", "running on http", "unning at http",
