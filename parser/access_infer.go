@@ -180,6 +180,7 @@ func inferText(sample [][]byte) (string, error) {
 		for _, r := range rows {
 			c.vals = append(c.vals, r.fields[i].val)
 		}
+		c.unlabel()
 		c.shape()
 	}
 	if err := inferAssign(cols); err != nil {
@@ -721,6 +722,36 @@ func (c *inferCol) shape() {
 	}
 }
 
+// unlabel moves a label written inside a bracketed or quoted field
+// ("[Client 127.0.0.1]", "[Length 612]") into the literal text, and makes
+// it the field's key: the same word and a space start the value on every
+// line.
+func (c *inferCol) unlabel() {
+	if !c.first.brack && !c.first.quoted || c.first.key != "" || len(c.vals) == 0 {
+		return
+	}
+	sp := strings.IndexByte(c.vals[0], ' ')
+	if sp <= 0 || sp > 24 {
+		return
+	}
+	word := c.vals[0][:sp]
+	for i := 0; i < len(word); i++ {
+		if b := word[i]; !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b == '-' && i > 0 || b == '_') {
+			return
+		}
+	}
+	for _, v := range c.vals {
+		if !strings.HasPrefix(v, word+" ") || len(v) == sp+1 || strings.IndexByte(v[sp+1:], ' ') >= 0 {
+			return // not on every line, or the rest has spaces too (a request, a user agent)
+		}
+	}
+	c.first.pre += word + " "
+	c.first.key = strings.ToLower(word)
+	for i := range c.vals {
+		c.vals[i] = c.vals[i][sp+1:]
+	}
+}
+
 // constWord: a bare lower-case word, the same on every line, that is not a
 // key's value: label text such as "upstream status" before a value.
 func (c *inferCol) constWord() bool {
@@ -803,7 +834,7 @@ func inferKeyVar(key string) string {
 		return "$server_protocol"
 	case "status", "s", "st", "code", "status_code", "response_code", "http_status", "response":
 		return "$status"
-	case "bytes", "body_bytes_sent", "body_bytes", "size", "bbs", "body":
+	case "bytes", "body_bytes_sent", "body_bytes", "size", "bbs", "body", "length", "len":
 		return "$body_bytes_sent"
 	case "bytes_sent", "bs":
 		return "$bytes_sent"
@@ -1061,13 +1092,23 @@ func (nm *inferNamer) request() {
 			nm.reqAt = i
 			break
 		}
-		// A bare request: METHOD, target and protocol as three fields.
-		if c.allOrDash(c.method) && i+1 < len(nm.cols) && nm.cols[i+1].name == "" && nm.cols[i+1].allOrDash(nm.cols[i+1].uri) &&
-			nm.free("$request_method") {
+		// The request as fields: METHOD, the target (maybe after the
+		// scheme and host: "GET http example.com \"/x\""), the protocol.
+		if c.allOrDash(c.method) && nm.free("$request_method") {
+			u := -1
+			for j := i + 1; j < len(nm.cols) && j <= i+3; j++ {
+				if nm.cols[j].name == "" && nm.cols[j].allOrDash(nm.cols[j].uri) {
+					u = j
+					break
+				}
+			}
+			if u < 0 {
+				continue
+			}
 			nm.give(c, "$request_method")
-			nm.give(&nm.cols[i+1], "$request_uri")
-			if i+2 < len(nm.cols) && nm.cols[i+2].name == "" && nm.cols[i+2].allOrDash(nm.cols[i+2].proto) {
-				nm.give(&nm.cols[i+2], "$server_protocol")
+			nm.give(&nm.cols[u], "$request_uri")
+			if u+1 < len(nm.cols) && nm.cols[u+1].name == "" && nm.cols[u+1].allOrDash(nm.cols[u+1].proto) {
+				nm.give(&nm.cols[u+1], "$server_protocol")
 			}
 			nm.reqAt = i
 			break
@@ -1294,28 +1335,36 @@ func (nm *inferNamer) headers() {
 			nm.give(c, "$host")
 		}
 	}
-	// Strings after the status: referer, user agent, X-Forwarded-For.
-	strs := []string{"$http_referer", "$http_user_agent", "$http_x_forwarded_for"}
+	// Strings after the status, by what they hold: the referer is "-" or
+	// a URL, the user agent other text, X-Forwarded-For addresses;
+	// combined's order ("$http_referer" "$http_user_agent") when they look
+	// alike.
+	text := func(c *inferCol) bool {
+		// Quoted, or between tabs (a bare value may hold spaces there);
+		// a column of numbers or addresses is not a header.
+		return c.name == "" && c.first.key == "" && (c.first.quoted || strings.HasSuffix(c.first.pre, "\t")) &&
+			!(c.str+c.dash+c.uri+c.ip+c.method == 0 && c.n > 0)
+	}
 	for i := nm.statusAt + 1; i < len(nm.cols); i++ {
 		c := &nm.cols[i]
-		if c.name != "" || !c.first.quoted || c.first.key != "" {
+		if !text(c) {
 			continue
 		}
-		for len(strs) > 0 && !nm.free(strs[0]) {
-			strs = strs[1:]
+		switch {
+		case nm.free("$http_referer") && inferAllDashOrURL(c):
+			nm.give(c, "$http_referer")
+		case nm.free("$http_user_agent") && c.str > 0:
+			nm.give(c, "$http_user_agent")
+		case nm.free("$http_x_forwarded_for") && inferAllIPLists(c):
+			nm.give(c, "$http_x_forwarded_for")
 		}
-		if len(strs) == 0 {
-			break
+	}
+	// A user agent between the request and the status (Discourse's
+	// "$request" "$http_user_agent" ... $status): text, not just "-".
+	for i := nm.reqAt + 1; i < nm.statusAt && nm.free("$http_user_agent"); i++ {
+		if c := &nm.cols[i]; text(c) && c.str > 0 && !inferAllDashOrURL(c) {
+			nm.give(c, "$http_user_agent")
 		}
-		// A quoted column of numbers or addresses is not a header.
-		if c.str+c.dash+c.uri+c.ip+c.method == 0 && c.n > 0 {
-			continue
-		}
-		if strs[0] == "$http_x_forwarded_for" && !inferAllIPLists(c) {
-			continue
-		}
-		nm.give(c, strs[0])
-		strs = strs[1:]
 	}
 	for i := range nm.cols {
 		c := &nm.cols[i]
@@ -1329,6 +1378,13 @@ func (nm *inferNamer) headers() {
 // list column nothing named (ingress-nginx's $upstream_response_length)
 // gets a name that says so.
 func (nm *inferNamer) rest() {
+	// With the request line logged, a separate path field may be $uri
+	// (no arguments) whatever its key says: the request's target wins.
+	for i := range nm.cols {
+		if nm.used["$request"] && nm.cols[i].name == "$request_uri" {
+			nm.cols[i].name = "$uri"
+		}
+	}
 	for i := range nm.cols {
 		c := &nm.cols[i]
 		switch {
@@ -1456,6 +1512,15 @@ func inferSum(v string) (float64, bool) {
 	return s, ok
 }
 
+func inferAllDashOrURL(c *inferCol) bool {
+	for _, v := range c.vals {
+		if v != "-" && v != "" && !strings.HasPrefix(v, "http://") && !strings.HasPrefix(v, "https://") {
+			return false
+		}
+	}
+	return true
+}
+
 func inferAllIPLists(c *inferCol) bool {
 	for _, v := range c.vals {
 		if v == "-" || v == "" {
@@ -1529,11 +1594,21 @@ func inferJSON(sample [][]byte) (string, error) {
 		if name == "$status" && !c.isStatus() {
 			name = ""
 		}
+		if name == "" && c.isRequest() && c.first.quoted {
+			name = "$request" // a request line under a key of its own ("short_message")
+		}
 		if name == "" || used[name] {
 			name = fmt.Sprintf("$field_%d", i+1)
 		}
 		used[name] = true
 		c.name = name
+	}
+	// With the request line logged, a separate path field may be $uri
+	// (no arguments) whatever its key says: the request's target wins.
+	for i := range cols {
+		if used["$request"] && cols[i].name == "$request_uri" {
+			cols[i].name = "$uri"
+		}
 	}
 	if !used["$status"] {
 		return "", ErrNoStatus
@@ -1671,7 +1746,7 @@ func inferJSONTokenize(line string) (*inferLine, bool) {
 			start, i = e, e+1
 		default:
 			e := i
-			for e < len(line) && !(line[e] == ',' && e+1 < len(line) && line[e+1] == '"') && line[e] != '}' {
+			for e < len(line) && !(line[e] == ',' && inferNextIsQuote(line[e+1:])) && line[e] != '}' {
 				e++
 			}
 			f.pre, f.val = line[start:i], strings.TrimRight(line[i:e], " ")
@@ -1696,6 +1771,13 @@ func inferJSONTokenize(line string) (*inferLine, bool) {
 	skel.WriteString(il.suffix)
 	il.skel = skel.String()
 	return il, true
+}
+
+// inferNextIsQuote: s starts with a quote after optional spaces (the next
+// key of a JSON template written with ", " between pairs).
+func inferNextIsQuote(s string) bool {
+	s = strings.TrimLeft(s, " ")
+	return s != "" && s[0] == '"'
 }
 
 func inferSplitRequest(c *inferCol) bool {

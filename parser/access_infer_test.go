@@ -93,9 +93,10 @@ func inferReference(t testing.TB, dir string) []Event {
 // inferFields is what the comparison holds inference to: the fields
 // culprit's verdicts rest on.
 func inferFields(ev *Event) string {
-	return fmt.Sprintf("status=%d time=%s method=%q uri=%q proto=%q bytes=%d rt=%v ua=%q us=%v uct=%v uht=%v urt=%v",
+	return fmt.Sprintf("status=%d time=%s method=%q uri=%q proto=%q bytes=%d rt=%v ua=%q us=%v uct=%v uht=%v urt=%v client=%q referer=%q agent=%q",
 		ev.Status, ev.Time.UTC().Format("2006-01-02T15:04:05.000Z"), ev.Method, ev.URI, ev.Protocol, ev.BodyBytes, ev.RequestTime,
-		ev.UpstreamAddr, ev.UpstreamStatus, ev.UpstreamConnectTime, ev.UpstreamHeaderTime, ev.UpstreamResponseTime)
+		ev.UpstreamAddr, ev.UpstreamStatus, ev.UpstreamConnectTime, ev.UpstreamHeaderTime, ev.UpstreamResponseTime,
+		ev.Client, ev.Referer, ev.UserAgent)
 }
 
 // checkInferred infers from the first lines of c and compares the parse of
@@ -496,4 +497,9 @@ func TestInferAccessFormat_RefusesAppServerLogs(t *testing.T) {
 			t.Logf("%s: refused: %v", path, err)
 		}
 	}
+}
+
+// TestInferAccessFormat_HeldOut3: the third held-out round (heldout3/).
+func TestInferAccessFormat_HeldOut3(t *testing.T) {
+	runInferCases(t, loadInferCases(t, "testdata/access-formats/heldout3"), 1)
 }

@@ -5,9 +5,8 @@
 #   scripts/reallogs/access-formats/run.sh [OUTDIR]   (default parser/testdata/access-formats)
 #
 # One private nginx (Debian's 1.22) on 127.0.0.1:31000 logs the same requests
-# in every format of formats.tsv (development set), heldout.tsv and
-# heldout2.tsv (formats kept out of development, written to OUTDIR/heldout/
-# and OUTDIR/heldout2/). Behind it: a live
+# in every format of formats.tsv (development set) and heldout*.tsv
+# (formats kept out of development, written to OUTDIR/heldout*/). Behind it: a live
 # upstream answering 200, 404, 500 and 502 itself (31001), one closing
 # without answering (31002, premature close -> 502), a slow one (31003,
 # past proxy_read_timeout -> 504), ports where nothing listens (31008,
@@ -51,7 +50,7 @@ while IFS=$'\t' read -r name src fmt; do
 	fi
 	formats+="    log_format $name ${esc}'$fmt';"$'\n'
 	logs+="        access_log $dir/access_$name.log $name;"$'\n'
-done < <(cat "$here/formats.tsv" "$here/heldout.tsv" "$here/heldout2.tsv")
+done < <(cat "$here/formats.tsv" "$here/heldout.tsv" "$here/heldout2.tsv" "$here/heldout3.tsv")
 
 user=""
 [ "$(id -u)" = 0 ] && user="user root;"
@@ -70,6 +69,8 @@ http {
     map \$request_uri \$filtered_request_uri { default \$request_uri; }
     map \$http_referer \$filtered_http_referer { default \$http_referer; }
     map \$upstream_response_time \$upstream_response_timer { default \$upstream_response_time; "" 0; }
+    # Nginx Proxy Manager sets \$server to the proxied host per server block.
+    map \$host \$server { default "127.0.0.1"; }
 $formats
     access_log off;
     client_body_temp_path $dir/tmp/body;
@@ -180,7 +181,7 @@ raw '\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03\x9b\x1c "tls"\r\n\r\n'
 sleep 0.5
 stop
 
-mkdir -p "$out/heldout" "$out/heldout2"
+mkdir -p "$out/heldout" "$out/heldout2" "$out/heldout3"
 write() { # $1 tsv, $2 outdir
 	while IFS=$'\t' read -r name src fmt; do
 		[[ -z $name || $name == \#* ]] && continue
@@ -194,6 +195,7 @@ write() { # $1 tsv, $2 outdir
 write "$here/formats.tsv" "$out"
 write "$here/heldout.tsv" "$out/heldout"
 write "$here/heldout2.tsv" "$out/heldout2"
-cat "$here/formats.tsv" "$here/heldout.tsv" "$here/heldout2.tsv" >"$out/SOURCES.tsv"
+write "$here/heldout3.tsv" "$out/heldout3"
+cat "$here/formats.tsv" "$here/heldout.tsv" "$here/heldout2.tsv" "$here/heldout3.tsv" >"$out/SOURCES.tsv"
 nginx -v 2>"$out/versions.txt"
 wc -l "$out"/*.log "$out"/heldout/*.log | tail -1
