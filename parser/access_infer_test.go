@@ -499,7 +499,13 @@ func TestInferAccessFormat_RefusesAppServerLogs(t *testing.T) {
 	}
 }
 
-// TestInferAccessFormat_HeldOut3: the third held-out round (heldout3/).
+// TestInferAccessFormat_HeldOut3: the third held-out round (heldout3/):
+// Nginx Proxy Manager's "proxy" and "standard" and deck36's JSON. At first
+// look all three were refused (none with a wrong status): NPM splits the
+// request ("GET http host \"/x\"") after the statuses, deck36 writes ", "
+// between JSON pairs. Fixes (method and target with the scheme and host
+// between them; a label inside a bracket names its value; ", " before the
+// next JSON key) made all three right.
 func TestInferAccessFormat_HeldOut3(t *testing.T) {
 	runInferCases(t, loadInferCases(t, "testdata/access-formats/heldout3"), 1)
 }
