@@ -26,7 +26,7 @@ func TestCookbook_SkipsMergedIDs(t *testing.T) {
 	surv := analyzer.Incident{ID: "8fd13ac56a95869e", Service: "inventory", Upstream: "127.0.0.1:18463", Start: t0,
 		End: t0.Add(43 * time.Second), Requests: 42, StatusCounts: map[string]int{"502": 42},
 		ClassCounts: map[string]int{"upstream_refused": 39, "upstream_premature_close": 2, "no_response": 1},
-		Cause: analyzer.CauseOOMKill, Confidence: .9, Summary: "42 failed", Fix: analyzer.Fix(analyzer.CauseOOMKill, ""), Version: 3,
+		Cause:       analyzer.CauseOOMKill, Confidence: .9, Summary: "42 failed", Fix: analyzer.Fix(analyzer.CauseOOMKill, ""), Version: 3,
 		Evidence: []analyzer.EvidenceLine{{TS: t0, Source: "kern.log", Line: "Killed process 1 (node)", Class: "oom_kill"}}}
 	live := surv
 	live.ID, live.Start, live.Requests, live.Open, live.Version = "6d12c212037f9d59", t0.Add(40*time.Second), 20, true, 1
