@@ -106,7 +106,17 @@ func (p *Parser) Parse(line []byte, ev *Event) {
 		ev.Unparsed(src, line, "invalid UTF-8")
 		return
 	}
-	if err := p.parseAs(src, env.inner, ev); err != nil {
+	err := p.parseAs(src, env.inner, ev)
+	if err != nil && src == SourceNginxAccess && len(env.inner) != len(line) {
+		// What looked like a wrapper may be the format's own first field
+		// (log_format '$time_iso8601 $remote_addr ...' reads like a
+		// timestamped envelope): the whole line, as nginx wrote it, decides.
+		if p.parseAs(src, line, ev) == nil {
+			env = envelope{inner: line}
+			err = nil
+		}
+	}
+	if err != nil {
 		ev.Unparsed(src, line, err.Error())
 		return
 	}

@@ -3,6 +3,7 @@ package parser
 import (
 	"bytes"
 	"os"
+	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -68,5 +69,41 @@ func TestParse_RawBytesFromEscapeJSON(t *testing.T) {
 	p.Parse([]byte("\x00\xff\xfe\x01 junk"), &ev)
 	if ev.Kind != KindUnparsed || ev.Reason != "invalid UTF-8" {
 		t.Errorf("junk: kind %s reason %q", ev.Kind, ev.Reason)
+	}
+}
+
+// A log_format that starts with $time_iso8601 reads like a timestamped
+// envelope; the format the user gave must still parse every line
+// (parser/testdata/access-formats/iso_first.*, written by nginx 1.22 here).
+func TestParse_FormatStartingWithISOTime(t *testing.T) {
+	format, err := os.ReadFile("testdata/access-formats/iso_first.format")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile("testdata/access-formats/iso_first.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := New(Options{Source: SourceNginxAccess, LogFormat: strings.TrimSpace(string(format))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev Event
+	n := 0
+	for _, line := range bytes.Split(bytes.TrimSpace(data), []byte("\n")) {
+		p.Parse(line, &ev)
+		if ev.Kind != KindRequest {
+			t.Fatalf("unparsed: %s\n%s", ev.Reason, line)
+		}
+		if want, _ := time.Parse(time.RFC3339, string(line[:25])); !ev.Time.Equal(want) {
+			t.Errorf("time %s, want %s", ev.Time, want)
+		}
+		if ev.Status < 100 || ev.Status > 599 {
+			t.Errorf("status %d in %s", ev.Status, line)
+		}
+		n++
+	}
+	if n < 10 {
+		t.Fatalf("only %d lines", n)
 	}
 }
