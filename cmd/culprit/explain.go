@@ -189,7 +189,11 @@ func explain(ctx context.Context, e *env, o explainOptions) (*report, error) {
 		if f.kind == "" {
 			notes = append(notes, fmt.Sprintf("skipped %s: %s", f.path, f.why))
 		} else if f.kind == parser.SourceNginxAccess && f.format != "" && !f.forced {
-			notes = append(notes, fmt.Sprintf("%s read as nginx access log with log_format %q", f.path, abbreviate(f.format, 90)))
+			how := ""
+			if f.inferred {
+				how = " (inferred from its lines: pass --log-format to override)"
+			}
+			notes = append(notes, fmt.Sprintf("%s read as nginx access log with log_format %q%s", f.path, abbreviate(f.format, 90), how))
 		}
 	}
 

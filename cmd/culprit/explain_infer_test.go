@@ -167,7 +167,7 @@ func TestExplain_InferredFormat(t *testing.T) {
 				note := fmt.Sprintf("%s read as nginx access log with log_format", filepath.Join(dir, "access.log"))
 				found := false
 				for _, n := range got.Notes {
-					found = found || strings.HasPrefix(n, note)
+					found = found || strings.HasPrefix(n, note) && strings.Contains(n, "(inferred from its lines")
 				}
 				if !found {
 					t.Errorf("no note %q in %q", note, got.Notes)
