@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/culprit-dev/culprit/parser"
 )
 
@@ -18,7 +20,6 @@ import (
 // (arrays of two and of none) as nginx logs them.
 func TestBatch_RoundTrip(t *testing.T) {
 	conn, db := testDB(t)
-	ctx := context.Background()
 	lines := loadAccess(t, filepath.Join("..", "..", "testdata", "scenarios", "pm2-oom", "access.log"))
 	type row struct {
 		Time             time.Time
@@ -71,15 +72,9 @@ func TestBatch_RoundTrip(t *testing.T) {
 	if b.req.upstream.dict.Rows() <= 257 {
 		t.Fatalf("%d distinct upstreams: the wide-key encoding is not exercised", b.req.upstream.dict.Rows())
 	}
-	if err := NewStore(conn, db).Write(ctx, &b); err != nil {
-		t.Fatal(err)
-	}
-	rows, err := conn.Query(ctx, "SELECT time, time_ms, service, hostname, upstream, method, status, uri, body_bytes,"+
-		" upstream_addr, upstream_status, upstream_connect_time, line_offset, read_time FROM "+db+".requests ORDER BY line_offset")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
+	rows := writeAndQuery(t, conn, db, &b, "SELECT time, time_ms, service, hostname, upstream, method, status, uri,"+
+		" body_bytes, upstream_addr, upstream_status, upstream_connect_time, line_offset, read_time FROM "+db+
+		".requests ORDER BY line_offset")
 	n := 0
 	for ; rows.Next(); n++ {
 		var g row
@@ -161,14 +156,8 @@ func TestStore_AlteredColumnTypes(t *testing.T) {
 			t.Errorf("column %s: values() is not %d rows", c.name, len(want))
 		}
 	}
-	if err := NewStore(conn, db).Write(ctx, &b); err != nil {
-		t.Fatal(err)
-	}
-	rows, err := conn.Query(ctx, "SELECT line_offset, concat(method, ' ', toString(assumeNotNull(read_time))), referer FROM "+db+".requests")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
+	rows := writeAndQuery(t, conn, db, &b,
+		"SELECT line_offset, concat(method, ' ', toString(assumeNotNull(read_time))), referer FROM "+db+".requests")
 	n := 0
 	for ; rows.Next(); n++ {
 		var off uint64
@@ -184,4 +173,19 @@ func TestStore_AlteredColumnTypes(t *testing.T) {
 	if n != len(want) {
 		t.Errorf("%d rows, want %d", n, len(want))
 	}
+}
+
+// writeAndQuery stores b and returns the rows of q, closed with the test.
+func writeAndQuery(t *testing.T, conn driver.Conn, db string, b *Batch, q string) driver.Rows {
+	t.Helper()
+	ctx := context.Background()
+	if err := NewStore(conn, db).Write(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := conn.Query(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rows.Close() })
+	return rows
 }
