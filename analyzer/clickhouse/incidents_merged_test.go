@@ -64,3 +64,56 @@ func TestCookbook_SkipsMergedIDs(t *testing.T) {
 		t.Errorf("merged ids: %v, want %s into %s", rows, live.ID, surv.ID)
 	}
 }
+
+// The same on a current engine (chdb): FINAL then the state filter, with
+// the absorbed id's live and merged revisions in separate parts.
+func TestCookbook_SkipsMergedIDs_CurrentEngine(t *testing.T) {
+	qs := cookbook(t)
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "clickhouse.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := mergedQuery.FindSubmatch(doc)
+	if m == nil {
+		t.Fatal("docs/clickhouse.md lacks the query for merged ids")
+	}
+	at := func(q string) string {
+		return strings.ReplaceAll(q, "now()", "toDateTime('2026-11-26 00:00:00', 'UTC')")
+	}
+	cols := `(incident_id, version, service, upstream, state, cause, confidence, start_time, end_time, requests_affected,
+		statuses, status_counts, classes, class_counts, summary, fix, merged_into)`
+	checks := []chdbCheck{
+		{Name: "survivor", SQL: `INSERT INTO culprit.incidents ` + cols + ` VALUES ('abc', 3, 'shop', '127.0.0.1:4000', 'closed',
+			'oom_kill', 0.9, '2026-11-25 16:38:46', '2026-11-25 16:39:30', 42, [502], [42], ['upstream_refused'], [42], 's', 'f', '')`},
+		{Name: "absorbed live", SQL: `INSERT INTO culprit.incidents ` + cols + ` VALUES ('abd', 1, 'shop', '127.0.0.1:4000', 'open',
+			'oom_kill', 0.9, '2026-11-25 16:39:26', '2026-11-25 16:39:30', 20, [502], [20], ['upstream_refused'], [20], 's', 'f', '')`},
+		{Name: "absorbed merged", SQL: `INSERT INTO culprit.incidents ` + cols + ` VALUES ('abd', 2, 'shop', '127.0.0.1:4000', 'merged',
+			'oom_kill', 0.9, '2026-11-25 16:39:26', '2026-11-25 16:39:30', 0, [], [], [], [], 'merged into abc', 'f', 'abc')`},
+		{Name: "evidence", SQL: `INSERT INTO culprit.incident_evidence (incident_id, version, seq, role, line) VALUES
+			('abc', 3, 0, 'evidence', 'Killed process 1'), ('abd', 1, 0, 'evidence', 'Killed process 1')`},
+		{Name: "top-causes", SQL: "SELECT sum(incidents) FROM (" + at(qs["top-causes"]) + ")", Want: want("1")},
+		{Name: "requests-affected", SQL: "SELECT countIf(incident_id = 'abd') FROM (" + at(qs["requests-affected"]) + ")", Want: want("0")},
+		{Name: "cookbook evidence", SQL: "SELECT countIf(incident_id = 'abd') FROM (" + at(qs["evidence"]) + ")", Want: want("0")},
+		{Name: "merged ids", SQL: "SELECT arrayStringConcat(groupArray(concat(incident_id, '>', merged_into)), ' ') FROM (" + at(string(m[1])) + ")",
+			Want: want("abd>abc")},
+	}
+	_, res := runCHDB(t, checks)
+	wants := map[string]string{}
+	for _, c := range checks {
+		if c.Want != nil {
+			wants[c.Name] = *c.Want
+		}
+	}
+	for _, r := range res {
+		switch {
+		case r.Error != "":
+			t.Errorf("%s: %s", r.Name, firstLine(r.Error))
+		case wants[r.Name] != "" && r.Got != wants[r.Name]:
+			t.Errorf("%s = %q, want %q", r.Name, r.Got, wants[r.Name])
+		}
+		delete(wants, r.Name)
+	}
+	for name := range wants {
+		t.Errorf("check %q did not run", name)
+	}
+}
