@@ -49,6 +49,9 @@ var blindCases = []appCase{
 	// PostgreSQL cancelled the query at the session's statement_timeout.
 	{"apps-blind/uvicorn-statement-timeout.log", "Exception in ASGI application", SourcePython, ClassDependencyTimeout,
 		"process=python ts=2026-11-25T20:06:53Z msg=asyncpg.exceptions.QueryCanceledError: canceling statement due to statement timeout"},
+	// A dependency's certificate rejected by the client: it could not be used.
+	{"apps-blind/go-dependency-cert.log", "rates unavailable", SourceApp, ClassDependencyRefused,
+		"dep=127.0.0.1:32222 ts=2026-11-25T20:12:04Z msg=convert: rates unavailable: Get \"https://127.0.0.1:32222/rates\": tls: failed to verify certificate"},
 }
 
 func TestApps_BlindLines(t *testing.T) { runAppCases(t, blindCases) }

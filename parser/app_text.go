@@ -48,6 +48,16 @@ var (
 		"Too many connections",                                // MySQL/MariaDB ER_CON_COUNT_ERROR (1040)
 		"max number of clients reached",                       // Redis maxclients
 	}
+	// tlsMarkers are a client library rejecting a dependency's certificate
+	// (or handshake): the dependency could not be used, as if it refused
+	// (dependency_refused; the taxonomy has no class of its own for it yet).
+	tlsMarkers = [...]string{
+		"tls: failed to verify certificate", "x509: certificate", // Go crypto/tls
+		"CERTIFICATE_VERIFY_FAILED", "certificate verify failed", // Python ssl, OpenSSL
+		"unable to verify the first certificate", "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "CERT_HAS_EXPIRED",
+		"DEPTH_ZERO_SELF_SIGNED_CERT", "SELF_SIGNED_CERT_IN_CHAIN", "ERR_TLS_CERT_ALTNAME_INVALID", // Node
+		"PKIX path building failed", "SSLHandshakeException", // Java
+	}
 	refusedMarkers = [...]string{"ECONNREFUSED", "onnection refused", "[Errno 111]", "errno=111",
 		"(111: Connection refused)", "ConnectException", "Connection to "}
 	timeoutMarkers = [...]string{"ETIMEDOUT", "i/o timeout", "onnect timed out", "onnection timed out",
@@ -155,6 +165,11 @@ func classifyText(text []byte, ev *Event) {
 		return
 	}
 	if i, m := indexAny(&set, text, rejectMarkers[:]); m != "" {
+		ev.Class = ClassDependencyRefused
+		ev.Dependency = dependencyAddr(text, i)
+		return
+	}
+	if i, m := indexAny(&set, text, tlsMarkers[:]); m != "" {
 		ev.Class = ClassDependencyRefused
 		ev.Dependency = dependencyAddr(text, i)
 		return
