@@ -571,9 +571,9 @@ func (fw *follower) inferFormat(data []byte, midLine bool) {
 }
 
 // inferPlaceholders counts the fields of an inferred format that
-// inference could not name ($field_N, $list_N).
+// inference could not name ($field_N, $upstream_list_N).
 func inferPlaceholders(format string) int {
-	return strings.Count(format, "$field_") + strings.Count(format, "$list_")
+	return strings.Count(format, "$field_") + strings.Count(format, "$upstream_list_")
 }
 
 // adopt infers a format from lines and keeps it if it reads more of them

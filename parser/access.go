@@ -104,6 +104,11 @@ const (
 	avHTTPHost // $http_host
 	avHostname
 	avPID
+	// avUnknownList: another per-upstream variable ($upstream_bytes_received,
+	// $upstream_response_length, $upstream_http_NAME, ...): nginx writes one
+	// value per upstream tried, joined like $upstream_addr ("0, 3"), so it
+	// is read as a list to find its end, then skipped.
+	avUnknownList
 )
 
 type accessScan uint8
@@ -269,7 +274,7 @@ func CompileAccessFormat(format string) (*AccessFormat, error) {
 			st.scan = scanRest
 		case i == len(f.steps)-1:
 			st.scan = scanSuffix
-		case isAccessList(st.v) && (st.lit[0] == ' ' || st.lit[0] == ','):
+		case (isAccessList(st.v) || st.v == avUnknownList) && (st.lit[0] == ' ' || st.lit[0] == ','):
 			st.scan = scanList
 		}
 		switch st.v {
@@ -403,7 +408,7 @@ func isVarNameByte(c byte) bool {
 // with no conversion that could fail.
 func accessStringVar(v accessVar) bool {
 	switch v {
-	case avUnknown, avRemoteAddr, avMethod, avRequestURI, avProtocol, avReferer, avUserAgent,
+	case avUnknown, avUnknownList, avRemoteAddr, avMethod, avRequestURI, avProtocol, avReferer, avUserAgent,
 		avRequestID, avServerName, avHost, avHTTPHost, avHostname:
 		return true
 	}
@@ -472,6 +477,11 @@ func accessFormatVar(name string) accessVar {
 		return avHostname
 	case "pid":
 		return avPID
+	case "upstream_cache_status", "upstream_cookie":
+		return avUnknown
+	}
+	if strings.HasPrefix(name, "upstream_") && !strings.HasPrefix(name, "upstream_cookie_") {
+		return avUnknownList
 	}
 	return avUnknown
 }
@@ -1241,7 +1251,7 @@ func accessHasBackslash(val []byte) bool {
 // assign converts one value into the Event field its variable names.
 func (f *AccessFormat) assign(v accessVar, val []byte, esc accessEscape, loc *time.Location, ev *Event) error {
 	switch v {
-	case avUnknown:
+	case avUnknown, avUnknownList:
 	case avRemoteAddr:
 		// An address: nothing nginx would escape.
 		ev.Client = f.str(val, escapeNone)

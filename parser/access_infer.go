@@ -1392,10 +1392,12 @@ func (nm *inferNamer) rest() {
 			c.name = "-"
 		case c.name != "":
 		case c.list > 0 && c.first.key == "":
-			c.name = fmt.Sprintf("$list_%d", i+1)
+			// An upstream_ name: the access parser reads it as a list
+			// ("0, 3", "0 : 3") to find where it ends.
+			c.name = fmt.Sprintf("$upstream_list_%d", i+1)
 		case c.first.key != "" && inferIsVarName(c.first.key):
 			c.name = "$" + c.first.key
-			if accessFormatVar(c.first.key) != avUnknown {
+			if v := accessFormatVar(c.first.key); v != avUnknown && v != avUnknownList {
 				c.name = fmt.Sprintf("$field_%d", i+1) // a known name the values do not fit
 			}
 		default:

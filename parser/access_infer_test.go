@@ -130,7 +130,7 @@ func checkInferred(t *testing.T, c inferCase) (format string, truth, agree int, 
 		case want.Parse(l, nil, &we) == nil:
 			got.Parse(l, &ge)
 			w, g = inferFields(&we), inferFields(&ge)
-		case c.ref != nil && c.ref[i].Kind == KindRequest && inferParserGaps[c.name] == "":
+		case c.ref != nil && c.ref[i].Kind == KindRequest:
 			// The true format does not read the line (culprit's parser
 			// cannot read every format nginx writes): the same request
 			// as the reference format logged it is the truth, on the
@@ -152,15 +152,6 @@ func checkInferred(t *testing.T, c inferCase) (format string, truth, agree int, 
 		agree++
 	}
 	return format, truth, agree, diffs
-}
-
-// inferParserGaps are formats whose lines the true format does not read
-// for a reason the access parser (parser/access.go), not inference, must
-// fix: their lines the true format refuses are not held against inference.
-var inferParserGaps = map[string]string{
-	// "0, 3" for two upstreams: the parser reads an $upstream_* variable it
-	// does not know as one value, so the list runs into the next field.
-	"ingress": "$upstream_response_length lists",
 }
 
 // inferMasked is inferFields restricted to what format logs, the time to

@@ -391,7 +391,7 @@ func accessTimed(format string, lines [][]byte) bool {
 // placeholders counts the fields of an inferred format inference could
 // not name ($field_N, $list_N).
 func placeholders(format string) int {
-	return strings.Count(format, "$field_") + strings.Count(format, "$list_")
+	return strings.Count(format, "$field_") + strings.Count(format, "$upstream_list_")
 }
 
 // tailLines returns up to n whole lines from the last 256 KiB of a plain
