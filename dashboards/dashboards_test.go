@@ -715,8 +715,11 @@ func showIncidents(t *testing.T, l *loaded) {
 				t.Errorf("timeline: %v 5xx, want at least the incident's %d", inTimeline, want5xx)
 			}
 
-			// Upstream health: the upstream-side cause is annotated on the graph.
-			if ann, ok := annotationFor[in.Cause]; ok {
+			// Upstream health: the upstream-side cause is annotated on the
+			// graph, when an upstream-side line (not the proxy's) supports
+			// it: PHP's memory limit relayed by nginx ("FastCGI sent in
+			// stderr") is a proxy_errors row, which the layers do not read.
+			if ann, ok := annotationFor[in.Cause]; ok && upstreamSide(in) {
 				hit := false
 				for _, r := range health.annotation(ann) {
 					at := r.time("time")
@@ -778,6 +781,19 @@ func showIncidents(t *testing.T, l *loaded) {
 		}
 	}
 }
+
+// upstreamSide reports whether one of in's evidence lines comes from the
+// application host's logs (the fixture ships nginx's from the proxy).
+func upstreamSide(in analyzer.Incident) bool {
+	for _, ev := range in.Evidence {
+		if m := logFile.FindStringSubmatch(filepath.Base(ev.Source)); m == nil || (m[1] != "access" && m[1] != "error") {
+			return true
+		}
+	}
+	return false
+}
+
+var logFile = regexp.MustCompile(`^(.*)\.[a-z]+(\.\d+)?(\.gz)?$`)
 
 // annotationFor names the Upstream health annotation that must mark an
 // incident of each upstream-side cause.
