@@ -831,3 +831,34 @@ func TestEngine_MergeKeepingTheOtherID(t *testing.T) {
 		t.Errorf("the id the survivor gave up: %+v", g)
 	}
 }
+
+// Without EmitOpen (explain): two incidents drained closed, then a 5xx
+// between them far behind the watermark. The next Drain has the survivor's
+// revision with the totals and, with it, the end of the absorbed id.
+func TestEngine_MergeOfClosedIncidents(t *testing.T) {
+	var evs []Evidence
+	for i := 0; i < 10; i++ {
+		evs = append(evs, access(float64(i), "127.0.0.1:4000", 502, 0, parser.Absent))
+		evs = append(evs, access(70+float64(i), "127.0.0.1:4000", 502, 0, parser.Absent))
+	}
+	for s := 80.0; s < 200; s++ { // traffic that closes both
+		evs = append(evs, access(s, "127.0.0.1:4000", 200, 0, 0.004))
+	}
+	sortByTime(evs)
+	e, _ := New(Config{Gap: 31 * time.Second})
+	for i := range evs {
+		e.Add(&evs[i])
+	}
+	if got := e.Drain(); len(got) != 2 || got[0].Open || got[1].Open {
+		t.Fatalf("before the bridge: %+v", got)
+	}
+	bridge := access(40, "127.0.0.1:4000", 504, 0, parser.Absent)
+	e.Add(&bridge)
+	next := access(200.5, "127.0.0.1:4000", 200, 0, 0.004)
+	e.Add(&next)
+	if got := e.Drain(); len(got) != 2 {
+		t.Errorf("after the bridge, closed again: %d snapshots, want the survivor and the end", len(got))
+	} else if got[0].MergedInto != "" || got[1].MergedInto != got[0].ID || got[0].Requests != 21 {
+		t.Errorf("after the bridge: %+v", got)
+	}
+}
