@@ -113,6 +113,12 @@ func correlate(ctx context.Context, e *env, files []*inputFile, cfg analyzer.Con
 	found := map[string]analyzer.Incident{}
 	collect := func() {
 		for _, in := range eng.Drain() {
+			if in.MergedInto != "" {
+				// An id a late 5xx folded into another incident: the
+				// survivor carries its requests, the report shows it once.
+				delete(found, in.ID)
+				continue
+			}
 			if !charts { // only the HTML report draws them
 				in.Timeline, in.Marks = nil, nil
 			}
