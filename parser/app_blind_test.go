@@ -93,3 +93,22 @@ func TestUpstreamStderr_RealLines(t *testing.T) {
 		t.Error("a message nginx wrote itself is no relayed stderr")
 	}
 }
+
+// TestDetect_AppLogLead: request lines an app server logs next to its errors
+// (a level word first, or after its logger's stamp) are the app's; access
+// lines whose format starts with a time or an address stay nginx's.
+func TestDetect_AppLogLead(t *testing.T) {
+	for _, c := range []struct {
+		line string
+		want Source
+	}{
+		{`INFO:     127.0.0.1:46506 - "GET /api/items HTTP/1.0" 200 OK`, SourceApp},
+		{`2026-11-25 19:49:21,359 INFO aiohttp.access 127.0.0.1 "GET /session/ab12 HTTP/1.0" 200 160 0.012310`, SourceApp},
+		{`127.0.0.1 - - [25/Nov/2026:19:49:21 +0000] "GET / HTTP/1.1" 200 612 "-" "curl/7.88.1"`, SourceNginxAccess},
+		{`2026-11-25T19:49:21+00:00 127.0.0.1 "GET / HTTP/1.1" 200 612 0.004`, SourceNginxAccess},
+	} {
+		if got := detect([]byte(c.line), ""); got != c.want {
+			t.Errorf("%q: %s, want %s", c.line, got, c.want)
+		}
+	}
+}
