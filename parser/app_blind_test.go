@@ -56,6 +56,17 @@ var blindCases = []appCase{
 
 func TestApps_BlindLines(t *testing.T) { runAppCases(t, blindCases) }
 
+// TestClassify_ServerSideTLSIsNoDependency: Go's server rejecting a client
+// certificate names the client, not a dependency. The line's shape is
+// net/http's (server.go: "http: TLS handshake error from %s: %v").
+func TestClassify_ServerSideTLSIsNoDependency(t *testing.T) {
+	class, dep := ClassifyUpstreamText("2026/11/25 20:12:04 http: TLS handshake error from 127.0.0.1:50412: " +
+		"tls: failed to verify certificate: x509: certificate signed by unknown authority")
+	if class == ClassDependencyRefused || dep != "" {
+		t.Errorf("class %s dependency %q, want no dependency failure", class, dep)
+	}
+}
+
 // TestUpstreamStderr_RealLines: nginx relays PHP's warning (php-fastcgi-
 // stderr-refused); the relayed words classify as PHP's own log line would.
 func TestUpstreamStderr_RealLines(t *testing.T) {

@@ -169,7 +169,9 @@ func classifyText(text []byte, ev *Event) {
 		ev.Dependency = dependencyAddr(text, i)
 		return
 	}
-	if i, m := indexAny(&set, text, tlsMarkers[:]); m != "" {
+	if i, m := indexAny(&set, text, tlsMarkers[:]); m != "" && !contains(text, "TLS handshake error from ") {
+		// (Go's server logging a client it rejected, "http: TLS handshake
+		// error from ADDR: ...", is no dependency of this process.)
 		ev.Class = ClassDependencyRefused
 		ev.Dependency = dependencyAddr(text, i)
 		return
