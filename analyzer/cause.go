@@ -676,6 +676,11 @@ func summary(in *Incident, top *candidate) string {
 	}
 	if best != nil && best.ev.Kind == parser.KindUpstreamEvent {
 		why += ": " + oneLine(firstNonEmpty(best.ev.Message, best.line))
+	} else if best != nil && best.ev.Kind == parser.KindProxyError {
+		// The application's own words the proxy relayed (FastCGI stderr).
+		if text, ok := parser.UpstreamStderr(best.ev.Message); ok {
+			why += ": " + oneLine(text)
+		}
 	}
 	return what + "; " + why
 }

@@ -1,6 +1,7 @@
 package analyzer
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/culprit-dev/culprit/parser"
@@ -174,6 +175,9 @@ func TestEngine_RelayedStderr(t *testing.T) {
 			in := one(t, run(t, Config{}, evs))
 			if in.Cause != c.want || in.Dependency != c.dep {
 				t.Errorf("cause %s (%.2f, dependency %q: %s), want %s %q", in.Cause, in.Confidence, in.Dependency, in.Summary, c.want, c.dep)
+			}
+			if c.want == CauseDependencyFailure && !strings.Contains(in.Summary, "Failed to open stream: Connection refused") {
+				t.Errorf("summary %q does not quote the application's words", in.Summary)
 			}
 		})
 	}
