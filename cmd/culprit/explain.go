@@ -188,6 +188,8 @@ func explain(ctx context.Context, e *env, o explainOptions) (*report, error) {
 	for _, f := range files {
 		if f.kind == "" {
 			notes = append(notes, fmt.Sprintf("skipped %s: %s", f.path, f.why))
+		} else if f.upstreamView {
+			notes = append(notes, fmt.Sprintf("%s read as an upstream's own log: its request lines (no upstream fields, next to the proxy's access log) are not counted, its other lines are evidence (force nginx_access=PATH to count them)", f.path))
 		} else if f.kind == parser.SourceNginxAccess && f.format != "" && !f.forced {
 			how := ""
 			if f.inferred {

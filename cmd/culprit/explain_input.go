@@ -28,9 +28,12 @@ type inputFile struct {
 	// (parser.InferAccessFormat), not found in a conf or given.
 	inferred bool
 	why      string // why it was skipped
-	offset   int    // zone offset (seconds) its access times carry
-	hasOff   bool
-	lines    int64
+	// upstreamView: an application server's own log, whose request lines
+	// repeat what the proxy logged: they are dropped, the rest is read.
+	upstreamView bool
+	offset       int // zone offset (seconds) its access times carry
+	hasOff       bool
+	lines        int64
 }
 
 // Files a directory walk never reads as logs: sources, configs, notes.
@@ -491,9 +494,11 @@ func sniffAll(files []*inputFile, formats []string, userFormat bool) error {
 		}
 	}
 	// An application server's own access log (gunicorn, uWSGI, Express in
-	// combined format) reads like nginx's. Next to a proxy access log that
-	// records upstreams, one that does not is the upstream's view: counting
-	// its 5xx would count the same failures twice.
+	// combined format, Rack's CommonLogger) reads like nginx's. Next to a
+	// proxy access log that records upstreams, one that does not is the
+	// upstream's view: counting its 5xx would count the same failures twice.
+	// Its other lines (the errors app servers write between the request
+	// lines) are the upstream's evidence, so it is read, without requests.
 	proxy := false
 	for _, f := range files {
 		proxy = proxy || f.kind == parser.SourceNginxAccess && strings.Contains(f.format, "$upstream_addr")
@@ -501,8 +506,7 @@ func sniffAll(files []*inputFile, formats []string, userFormat bool) error {
 	if proxy {
 		for _, f := range files {
 			if f.kind == parser.SourceNginxAccess && !f.forced && !strings.Contains(f.format, "$upstream_") {
-				f.kind = ""
-				f.why = "an access log without upstream fields next to the proxy's: taken as an upstream's own (force with nginx_access=PATH)"
+				f.kind, f.format, f.inferred, f.upstreamView = parser.SourceApp, "", false, true
 			}
 		}
 	}

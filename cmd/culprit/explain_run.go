@@ -295,7 +295,7 @@ func readLog(ctx context.Context, f *inputFile, opts parser.Options, out chan<- 
 			}
 			pending = pending[:0]
 		}
-		if analyzer.Wants(&ev) {
+		if analyzer.Wants(&ev) && !(f.upstreamView && ev.Kind == parser.KindRequest) {
 			x := &analyzer.Evidence{Event: ev.Clone(), Origin: origin, Line: string(l)}
 			if x.Event.Time.IsZero() {
 				if len(pending) < 1000 {
