@@ -172,7 +172,7 @@ func Fix(c Cause, dependency string) string {
 	case CauseOOMKill:
 		return "Raise the memory limit of the service (cgroup/container/PM2 max_memory_restart) or fix the leak; keep more than one instance behind the upstream so a kill does not refuse every request."
 	case CauseRuntimeOOM:
-		return "The runtime ran out of heap: raise its heap limit (e.g. node --max-old-space-size, -Xmx) or fix the leak."
+		return "The runtime ran out of heap: raise its heap limit (node --max-old-space-size, java -Xmx, PHP memory_limit) or fix the leak."
 	case CauseCrash:
 		return "Fix the crash shown in the evidence (uncaught exception/panic) and run more than one instance so a crash does not take the upstream down."
 	case CauseRestart:
@@ -180,7 +180,7 @@ func Fix(c Cause, dependency string) string {
 	case CauseWorkerTimeout:
 		return "Find the slow request that hit the worker timeout; raise the worker timeout (gunicorn --timeout, uWSGI harakiri) only if it is legitimate, or add workers."
 	case CausePoolSaturation:
-		return "Raise pm.max_children (and listen.backlog) if memory allows, or make the slow requests faster."
+		return "A pool was full: raise it if memory and the backend allow (php-fpm pm.max_children and listen.backlog, gunicorn/uWSGI workers, the app's database pool size, ulimit -n for descriptors), or make the slow requests faster."
 	case CauseSlowUpstream:
 		return "Raise proxy_read_timeout only if the slowness is expected; otherwise find the slow query or call in the upstream."
 	case CauseDependencyFailure:
