@@ -29,6 +29,9 @@ const (
 	NotifyOpened       Notification = "opened"
 	NotifyCauseChanged Notification = "cause_changed"
 	NotifyClosed       Notification = "closed"
+	// NotifyMerged: a late 5xx joined this incident to another one, which
+	// now carries its requests; the message points there.
+	NotifyMerged Notification = "merged"
 )
 
 // Notifier posts an incident when it opens, when its cause changes and
@@ -48,6 +51,7 @@ type Notifier struct {
 type told struct {
 	cause  analyzer.Cause
 	closed bool
+	merged bool
 }
 
 // maxTold bounds the memory of announced incidents; closed ones go first.
@@ -74,6 +78,11 @@ func (n *Notifier) Notify(ctx context.Context, incs []analyzer.Incident) {
 		prev, known := n.told[in.ID]
 		var why Notification
 		switch {
+		case in.MergedInto != "" && (!known || prev.closed && prev.merged):
+			// Never announced (nothing to take back), or already told.
+			continue
+		case in.MergedInto != "":
+			why = NotifyMerged
 		case !known && in.Open:
 			why = NotifyOpened
 		case !known:
@@ -94,7 +103,7 @@ func (n *Notifier) Notify(ctx context.Context, incs []analyzer.Incident) {
 				}
 			}
 		}
-		n.told[in.ID] = told{cause: in.Cause, closed: !in.Open}
+		n.told[in.ID] = told{cause: in.Cause, closed: !in.Open || in.MergedInto != "", merged: in.MergedInto != ""}
 		for _, h := range n.hooks {
 			if err := n.post(ctx, h, why, in); err != nil {
 				n.log.Warn("incident webhook failed", "url", h.URL, "incident", in.ID, "event", why, "err", err)
@@ -151,6 +160,11 @@ func Payload(format string, why Notification, in *analyzer.Incident) ([]byte, er
 			Incident *analyzer.Incident `json:"incident"`
 		}{why, in})
 	case "slack":
+		if why == NotifyMerged {
+			text := fmt.Sprintf("*culprit: incident %s* on `%s` merged into incident %s: a later request showed it is the same failure, its requests are counted there.",
+				in.ID, where, in.MergedInto)
+			return json.Marshal(map[string]string{"text": text})
+		}
 		verb := map[Notification]string{NotifyOpened: "opened", NotifyCauseChanged: "cause changed", NotifyClosed: "closed"}[why]
 		text := fmt.Sprintf("*culprit: incident %s* on `%s` (service %s): *%s* (confidence %.0f%%), %d requests failed since %s.\n%s\n*Fix:* %s",
 			verb, where, orDash(in.Service), in.Cause, in.Confidence*100, in.Requests, in.Start.UTC().Format(time.RFC3339),
@@ -164,8 +178,12 @@ func Payload(format string, why Notification, in *analyzer.Incident) ([]byte, er
 				"requests": fmt.Sprint(in.Requests), "confidence": fmt.Sprintf("%.2f", in.Confidence)},
 			"startsAt": in.Start.UTC().Format(time.RFC3339),
 		}
-		if !in.Open {
-			// endsAt in the past resolves the alert.
+		if in.MergedInto != "" {
+			a["annotations"].(map[string]string)["merged_into"] = in.MergedInto
+		}
+		if !in.Open || in.MergedInto != "" {
+			// endsAt in the past resolves the alert (a merged id's alert
+			// lives on as the survivor's).
 			a["endsAt"] = in.End.UTC().Format(time.RFC3339)
 		}
 		return json.Marshal([]any{a})

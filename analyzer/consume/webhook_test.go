@@ -103,3 +103,53 @@ func TestNotifier_RetriesServerErrorsNotClientErrors(t *testing.T) {
 		t.Errorf("503 receiver got %d tries, 400 receiver %d, sent %d; want 3, 1, 0", len(down.bodies), len(refusing.bodies), n.Sent)
 	}
 }
+
+// A late 5xx joins an announced incident to another: one "merged" message
+// pointing at the survivor, which resolves the alert; an id never
+// announced gets no message at all.
+func TestNotifier_Merged(t *testing.T) {
+	slack, am, raw := &receiver{}, &receiver{}, &receiver{}
+	servers := []*httptest.Server{httptest.NewServer(slack), httptest.NewServer(am), httptest.NewServer(raw)}
+	for _, s := range servers {
+		defer s.Close()
+	}
+	n := NewNotifier([]WebhookConfig{{servers[0].URL, "slack"}, {servers[1].URL, "alertmanager"}, {servers[2].URL, "json"}},
+		testLogger(t))
+	start := time.Date(2026, 11, 25, 16, 38, 46, 0, time.UTC)
+	a := analyzer.Incident{ID: "aaa", Upstream: "127.0.0.1:18411", Start: start, End: start.Add(2 * time.Second),
+		Requests: 10, Cause: analyzer.CauseCrash, Confidence: 0.8, Open: true}
+	ctx := context.Background()
+	n.Notify(ctx, []analyzer.Incident{a}) // opened
+	gone := a
+	gone.MergedInto, gone.Open, gone.Requests = "bbb", false, 0
+	never := gone
+	never.ID = "ccc"
+	n.Notify(ctx, []analyzer.Incident{gone, never})
+	n.Notify(ctx, []analyzer.Incident{gone}) // written again: told once
+	if len(slack.bodies) != 2 || len(am.bodies) != 2 || len(raw.bodies) != 2 {
+		t.Fatalf("deliveries: slack %d, alertmanager %d, json %d", len(slack.bodies), len(am.bodies), len(raw.bodies))
+	}
+	var p struct {
+		Event    string `json:"event"`
+		Incident struct {
+			ID         string `json:"id"`
+			MergedInto string `json:"merged_into"`
+		} `json:"incident"`
+	}
+	if err := json.Unmarshal([]byte(raw.bodies[1]), &p); err != nil || p.Event != "merged" || p.Incident.ID != "aaa" ||
+		p.Incident.MergedInto != "bbb" {
+		t.Errorf("json: %s (%v)", raw.bodies[1], err)
+	}
+	var msg map[string]string
+	if err := json.Unmarshal([]byte(slack.bodies[1]), &msg); err != nil || !strings.Contains(msg["text"], "merged into incident bbb") {
+		t.Errorf("slack message %q (%v)", slack.bodies[1], err)
+	}
+	var alerts []struct {
+		Annotations map[string]string `json:"annotations"`
+		EndsAt      string            `json:"endsAt"`
+	}
+	if err := json.Unmarshal([]byte(am.bodies[1]), &alerts); err != nil || len(alerts) != 1 || alerts[0].EndsAt == "" ||
+		alerts[0].Annotations["merged_into"] != "bbb" {
+		t.Errorf("alertmanager: %s (%v)", am.bodies[1], err)
+	}
+}
