@@ -40,7 +40,7 @@ type Producer struct {
 	tr         *kafkago.Transport
 	topic      string
 	acks       kafkago.RequiredAcks
-	codec      compress.Compression
+	codec      compress.Codec // nil: uncompressed
 	batchBytes int
 
 	mu      sync.Mutex
@@ -77,7 +77,7 @@ func NewProducer(c ingest.KafkaConfig) (*Producer, error) {
 	return &Producer{
 		c:     &kafkago.Client{Addr: kafkago.TCP(c.Brokers...), Transport: tr, Timeout: c.WriteTimeout},
 		tr:    tr,
-		topic: c.Topic, acks: acks, codec: compression(c.Compression), batchBytes: c.BatchBytes,
+		topic: c.Topic, acks: acks, codec: codecFor(compression(c.Compression)), batchBytes: c.BatchBytes,
 	}, nil
 }
 
@@ -103,22 +103,29 @@ func (p *Producer) Prepare(ctx context.Context, lines []record.Line) (func(conte
 	if err != nil {
 		return nil, fmt.Errorf("kafka metadata for %s: %w", p.topic, err)
 	}
-	msgs := encode(lines)
-	byPart := map[int][]kafkago.Record{}
+	// Runs of one key (one file) go to one partition; a batch of one file,
+	// the common case, is encoded straight from lines without a copy.
+	var runs []keyRun
+	var lastKey string
+	for i := range lines {
+		l := &lines[i]
+		if k := l.Host + ":" + l.Path; len(runs) == 0 || k != lastKey {
+			runs = append(runs, keyRun{i, i, p.hash.Balance(kafkago.Message{Key: []byte(k)}, parts...)})
+			lastKey = k
+		}
+		runs[len(runs)-1].end = i + 1
+	}
+	byPart := map[int][]record.Line{}
 	var order []int
-	var lastKey []byte
-	part := -1
-	for i := range msgs {
-		m := &msgs[i]
-		if part < 0 || string(m.Key) != string(lastKey) {
-			part = p.hash.Balance(kafkago.Message{Key: m.Key}, parts...)
-			lastKey = m.Key
+	for _, r := range runs {
+		if _, ok := byPart[r.part]; !ok {
+			order = append(order, r.part)
+			if allIn(runs, r.part) {
+				byPart[r.part] = lines
+				break
+			}
 		}
-		if _, ok := byPart[part]; !ok {
-			order = append(order, part)
-		}
-		byPart[part] = append(byPart[part], kafkago.Record{Time: m.Time, Key: kafkago.NewBytes(m.Key),
-			Value: kafkago.NewBytes(m.Value), Headers: m.Headers})
+		byPart[r.part] = append(byPart[r.part], lines[r.start:r.end]...)
 	}
 	type encoded struct {
 		part, n int
@@ -126,21 +133,19 @@ func (p *Producer) Prepare(ctx context.Context, lines []record.Line) (func(conte
 	}
 	var batches []encoded
 	for _, part := range order {
-		recs := byPart[part]
-		for len(recs) > 0 {
+		ls := byPart[part]
+		for len(ls) > 0 {
 			n, size := 0, 0
-			for n < len(recs) && (n == 0 || size+recordSize(recs[n]) <= p.batchBytes) {
-				size += recordSize(recs[n])
+			for n < len(ls) && (n == 0 || size+lineSize(&ls[n]) <= p.batchBytes) {
+				size += lineSize(&ls[n])
 				n++
 			}
-			rs := protocol.RecordSet{Version: 2, Attributes: protocol.Attributes(p.codec) & 0x7,
-				Records: kafkago.NewRecordReader(recs[:n]...)}
-			var buf bytes.Buffer
-			if _, err := rs.WriteTo(&buf); err != nil {
+			raw, err := encodeBatch(ls[:n], p.codec)
+			if err != nil {
 				return nil, fmt.Errorf("kafka encode %d lines: %w", n, err)
 			}
-			batches = append(batches, encoded{part: part, n: n, raw: buf.Bytes()})
-			recs = recs[n:]
+			batches = append(batches, encoded{part: part, n: n, raw: raw})
+			ls = ls[n:]
 		}
 	}
 	return func(ctx context.Context) error {
@@ -159,19 +164,17 @@ func (p *Producer) Prepare(ctx context.Context, lines []record.Line) (func(conte
 	}, nil
 }
 
-// recordSize estimates a record's uncompressed size for batching.
-func recordSize(r kafkago.Record) int {
-	n := 32
-	if r.Key != nil {
-		n += r.Key.Len()
+// keyRun is a run of consecutive lines with one key, bound to a partition.
+type keyRun struct{ start, end, part int }
+
+// allIn reports whether every run goes to partition part.
+func allIn(runs []keyRun, part int) bool {
+	for _, r := range runs {
+		if r.part != part {
+			return false
+		}
 	}
-	if r.Value != nil {
-		n += r.Value.Len()
-	}
-	for _, h := range r.Headers {
-		n += len(h.Key) + len(h.Value) + 2
-	}
-	return n
+	return true
 }
 
 // partitions returns the topic's partition ids, asking the brokers (and

@@ -10,17 +10,20 @@
 # process's user+system time and RSS its peak (VmHWM), from /proc.
 #
 # usage: scripts/bench/shipper.sh   (LINES=..., CORPUS=access.log to reuse one)
+#   CULPRIT_BIN=a:b compares two builds, alternating (a is "culprit ship", b
+#   "culprit ship (b)"); METRICS=addr moves the metrics listener;
+#   CPUPROFILE=DIR writes a CPU profile per culprit round.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 lines=${LINES:-2000000}
 work=${WORK:-/tmp/culprit-bench-ship}
 broker=127.0.0.1:19092
-metrics=127.0.0.1:18602
+metrics=${METRICS:-127.0.0.1:18602}
 mkdir -p "$work"
 
 ./scripts/kafka.sh up >/dev/null
-bin=${CULPRIT_BIN:-bin/culprit}
+IFS=: read -r bin bin_b <<<"${CULPRIT_BIN:-bin/culprit}"
 [ -x "$bin" ] || go build -o "$bin" ./cmd/culprit
 command -v kcat >/dev/null || { echo "kcat missing (scripts/deps.sh)" >&2; exit 1; }
 
@@ -71,8 +74,9 @@ rounds=${ROUNDS:-3}
 echo "file: $file ($lines lines, $((bytes / 1000000)) MB); broker $broker; acks=all, $codec; $rounds rounds, alternating"
 printf "%-22s %10s %8s %12s %10s %9s\n" shipper "lines/s" "MB/s" "CPU s/Mline" "peakRSS MB" "in Kafka"
 
-# run_culprit ROUND: one culprit ship run on a fresh topic and registry.
+# run_culprit BIN NAME ROWS: one culprit ship run on a fresh topic and registry.
 run_culprit() {
+  local cbin=$1 name=$2 rows=$3
   local topic=bench.ship.culprit.$(date +%s%N)
   rm -rf "$work/culprit-state"
   cat >"$work/ship.yaml" <<EOC
@@ -93,9 +97,11 @@ EOC
   # Create the topic first so neither shipper pays for auto-creation.
   echo warmup | kcat -P -b "$broker" -t "$topic" -k x 2>/dev/null
   local t0; t0=$(date +%s.%N)
-  "$bin" ship --config "$work/ship.yaml" 2>"$work/culprit.log" &
+  local prof=()
+  [ -z "${CPUPROFILE:-}" ] || { mkdir -p "$CPUPROFILE"; prof=(--cpuprofile "$CPUPROFILE/$(basename "$rows").$r.pprof"); }
+  "$cbin" ship --config "$work/ship.yaml" "${prof[@]}" 2>"$work/culprit.log" &
   local pid=$!
-  lines=$((lines + 1)) measure "culprit ship" "$pid" "$topic" "$t0" | tee -a "$work/rows.culprit" || true
+  lines=$((lines + 1)) measure "$name" "$pid" "$topic" "$t0" | tee -a "$rows" || true
   kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
 }
 
@@ -124,15 +130,16 @@ EOC
   kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
 }
 
-rm -f "$work/rows.culprit" "$work/rows.rsyslog"
+rm -f "$work/rows.culprit" "$work/rows.culprit-b" "$work/rows.rsyslog"
 for ((r = 1; r <= rounds; r++)); do
-  run_culprit
+  run_culprit "$bin" "culprit ship" "$work/rows.culprit"
+  [ -z "$bin_b" ] || run_culprit "$bin_b" "culprit ship (b)" "$work/rows.culprit-b"
   [ -n "${SKIP_RSYSLOG:-}" ] || run_rsyslog
 done
 
 # Medians per column.
 echo "-- median of $rounds rounds ($(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg))"
-for f in "$work/rows.culprit" "$work/rows.rsyslog"; do
+for f in "$work/rows.culprit" "$work/rows.culprit-b" "$work/rows.rsyslog"; do
   [ -s "$f" ] || continue
   for col in 3 4 5 6; do sort -g -k"$col","$col" "$f" | awk -v c="$col" '{v[NR] = $c} END {printf "%s ", v[int((NR + 1) / 2)]}'; done |
     awk -v name="$(head -1 "$f" | sed 's/  .*//')" '{printf "%-22s %10.0f %8.1f %12.2f %10.1f\n", name, $1, $2, $3, $4}'
