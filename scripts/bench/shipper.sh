@@ -11,7 +11,7 @@
 #
 # usage: scripts/bench/shipper.sh   (LINES=..., CORPUS=access.log to reuse one)
 #   CULPRIT_BIN=a:b compares two builds, alternating (a is "culprit ship", b
-#   "culprit ship (b)"); METRICS=addr moves the metrics listener;
+#   "culprit ship(b)"); METRICS=addr moves the metrics listener;
 #   CPUPROFILE=DIR writes a CPU profile per culprit round.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -133,7 +133,7 @@ EOC
 rm -f "$work/rows.culprit" "$work/rows.culprit-b" "$work/rows.rsyslog"
 for ((r = 1; r <= rounds; r++)); do
   run_culprit "$bin" "culprit ship" "$work/rows.culprit"
-  [ -z "$bin_b" ] || run_culprit "$bin_b" "culprit ship (b)" "$work/rows.culprit-b"
+  [ -z "$bin_b" ] || run_culprit "$bin_b" "culprit ship(b)" "$work/rows.culprit-b"
   [ -n "${SKIP_RSYSLOG:-}" ] || run_rsyslog
 done
 
