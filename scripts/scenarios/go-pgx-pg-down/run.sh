@@ -9,43 +9,21 @@ source "$(dirname "$0")/../blind-common/lib.sh"
 NGX=32100 APP=32101 PG=32102
 HERE="$(cd "$(dirname "$0")" && pwd)"
 
-port_free $NGX; port_free $APP; port_free $PG
+port_free $NGX $APP $PG
 prepare
 mkdir -p "$WORK/src"
 cp "$HERE/main.go.txt" "$WORK/src/main.go"; cp "$HERE/go.mod.txt" "$WORK/src/go.mod"; cp "$HERE/go.sum.txt" "$WORK/src/go.sum"
 (cd "$WORK/src" && go build -o "$WORK/orders" .)
+nginx_proxy orders.local "http://127.0.0.1:$APP"
 
-{ nginx_head; cat <<CONF
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name orders.local;
-        location / {
-            proxy_pass http://127.0.0.1:$APP;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
-
-pg_init $PG
-pg_start
-PORT=$APP DATABASE_URL="postgres://postgres@127.0.0.1:$PG/postgres?pool_max_conns=4" "$WORK/orders" >>"$WORK/app.log" 2>&1 &
-track $!
-wait_port $APP
-nginx_start
-wait_port $NGX
+pg_up $PG
+app_start app.log 10 env PORT=$APP DATABASE_URL="postgres://postgres@127.0.0.1:$PG/postgres?pool_max_conns=4" "$WORK/orders"
+nginx_up
 mark "PostgreSQL 15 on 127.0.0.1:$PG, Go orders service (pgx pool) on 127.0.0.1:$APP, nginx on 127.0.0.1:$NGX; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 10 --duration 42 --paths '/orders=6,/health=2,/nope=1'
 sleep 13
-pg_stop fast
-mark "PostgreSQL stopped (pg_ctl stop -m fast): 127.0.0.1:$PG refuses connections"
-sleep 14
-pg_start
-mark "PostgreSQL started again"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
+pg_outage 14
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # go-pgx-pg-down

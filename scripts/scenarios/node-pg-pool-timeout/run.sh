@@ -10,46 +10,27 @@ NGX=32090 APP=32091 PG=32092
 HERE="$(cd "$(dirname "$0")" && pwd)"
 
 node_deps
-port_free $NGX; port_free $APP; port_free $PG
+port_free $NGX $APP $PG
 prepare
 cp "$HERE/app.js" "$WORK/"
-ln -s "$BLIND_NPM/node_modules" "$WORK/node_modules"
+node_link
+nginx_proxy inventory.local "http://127.0.0.1:$APP"
 
-{ nginx_head; cat <<CONF
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name inventory.local;
-        location / {
-            proxy_pass http://127.0.0.1:$APP;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
-
-pg_init $PG
-pg_start
-PORT=$APP PG_PORT=$PG node "$WORK/app.js" >>"$WORK/app.log" 2>&1 &
-track $!
-wait_port $APP
-nginx_start
-wait_port $NGX
+pg_up $PG
+app_start app.log 10 env PORT=$APP PG_PORT=$PG node "$WORK/app.js"
+nginx_up
 mark "PostgreSQL 15 on 127.0.0.1:$PG, Express + pg Pool (max 3, connectionTimeoutMillis 1000) on 127.0.0.1:$APP, nginx on 127.0.0.1:$NGX; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 8 --duration 40 --paths '/items=6,/health=1,/nope=1'
 sleep 14
-mark "burst: 5 requests/s on /stock (1.2 s query each) for 10 s"
-$PY "$COMMON/load.py" --base "http://127.0.0.1:$NGX" --rate 5 --duration 10 --paths '/stock/sku-42=1' --ua burst --seed 2 >>"$WORK/load.out" 2>&1
-mark "burst ended"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
+burst "burst: 5 requests/s on /stock (1.2 s query each) for 10 s" \
+  --rate 5 --duration 10 --paths '/stock/sku-42=1' --ua burst --seed 2
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # node-pg-pool-timeout
 
-An inventory service (\`app.js\`: Express $(node -p "require('$BLIND_NPM/node_modules/express/package.json').version"), node-postgres $(node -p "require('$BLIND_NPM/node_modules/pg/package.json').version") \`Pool\` with \`max: 3\` and
-\`connectionTimeoutMillis: 1000\`, winston $(node -p "require('$BLIND_NPM/node_modules/winston/package.json').version") JSON logs with ISO timestamps) on \`127.0.0.1:$APP\` behind nginx
+An inventory service (\`app.js\`: Express $(npm_version express), node-postgres $(npm_version pg) \`Pool\` with \`max: 3\` and
+\`connectionTimeoutMillis: 1000\`, winston $(npm_version winston) JSON logs with ISO timestamps) on \`127.0.0.1:$APP\` behind nginx
 (\`127.0.0.1:$NGX\`) uses a healthy PostgreSQL 15 (\`127.0.0.1:$PG\`). A steady 8 requests/s on quick queries is fine;
 a 10 s burst of 5 requests/s on /stock (a 1.2 s query) keeps all 3 clients busy, and every request that needs a
 client waits 1 s and fails: \`Error: timeout exceeded when trying to connect\`; the app logs it through winston and

@@ -11,41 +11,23 @@ NGX=32190 APP=32191 PG=32192
 HERE="$(cd "$(dirname "$0")" && pwd)"
 
 py_deps
-port_free $NGX; port_free $APP; port_free $PG
+port_free $NGX $APP $PG
 prepare
 cp "$HERE/app.py" "$HERE/../fastapi-pg-down/logging.json" "$WORK/"
+nginx_proxy orders.local "http://127.0.0.1:$APP"
 
-{ nginx_head; cat <<CONF
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name orders.local;
-        location / {
-            proxy_pass http://127.0.0.1:$APP;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
-
-pg_init $PG
-pg_start
+pg_up $PG
 psql_do -c "CREATE TABLE orders (id int PRIMARY KEY, total numeric); INSERT INTO orders SELECT g, g * 1.5 FROM generate_series(1, 50) g;"
-(cd "$WORK" && DATABASE_URL="postgresql://postgres@127.0.0.1:$PG/postgres" \
-  exec "$BLIND_VENV/bin/uvicorn" app:app --host 127.0.0.1 --port $APP --log-config logging.json) >>"$WORK/app.log" 2>&1 &
-track $!
-wait_port $APP 20
-nginx_start
-wait_port $NGX
+app_start app.log 20 env DATABASE_URL="postgresql://postgres@127.0.0.1:$PG/postgres" \
+  "$BLIND_VENV/bin/uvicorn" app:app --host 127.0.0.1 --port $APP --log-config logging.json
+nginx_up
 mark "PostgreSQL 15 on 127.0.0.1:$PG, uvicorn (FastAPI, asyncpg, statement_timeout 1s) on 127.0.0.1:$APP, nginx on 127.0.0.1:$NGX; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 8 --duration 40 --paths '/orders/7=6,/health=1,/nope=1'
 sleep 14
 mark "migration: ALTER TABLE orders under an ACCESS EXCLUSIVE lock held 12 s"
 psql_do -c "BEGIN; LOCK TABLE orders IN ACCESS EXCLUSIVE MODE; ALTER TABLE orders ADD COLUMN note text; SELECT pg_sleep(12); COMMIT;" >/dev/null
 mark "migration committed"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # pg-migration-lock

@@ -10,51 +10,30 @@ NGX=32020 APP=32021 PG=32022
 HERE="$(cd "$(dirname "$0")" && pwd)"
 
 py_deps
-port_free $NGX; port_free $APP; port_free $PG
+port_free $NGX $APP $PG
 prepare
 cp "$HERE/app.py" "$WORK/"
-
-{ nginx_head; cat <<CONF
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name reports.local;
-        location / {
-            proxy_pass http://127.0.0.1:$APP;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
+nginx_proxy reports.local "http://127.0.0.1:$APP"
 
 # 6 connection slots, none reserved for superusers (with the default 3 reserved, PostgreSQL
 # says "remaining connection slots are reserved for ..." instead): the app gets 6.
-pg_init $PG "max_connections = 6" "superuser_reserved_connections = 0"
-pg_start
+pg_up $PG "max_connections = 6" "superuser_reserved_connections = 0"
 psql_do -c "CREATE ROLE app LOGIN"
-"$BLIND_VENV/bin/gunicorn" --chdir "$WORK" --bind 127.0.0.1:$APP --workers 2 --threads 8 --worker-class gthread \
-  --error-logfile "$WORK/gunicorn.log" --pid "$WORK/gunicorn.pid" \
-  --env "DATABASE_URL=host=127.0.0.1 port=$PG dbname=postgres user=app" app:app &
-track $!
-wait_port $APP 20
-nginx_start
-wait_port $NGX
+blind_gunicorn --workers 2 --threads 8 --worker-class gthread \
+  --env "DATABASE_URL=host=127.0.0.1 port=$PG dbname=postgres user=app" app:app
+nginx_up
 mark "PostgreSQL 15 on 127.0.0.1:$PG (max_connections 6, none reserved), gunicorn (gthread, 2x8) on 127.0.0.1:$APP, nginx on 127.0.0.1:$NGX; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 5 --duration 40 --paths '/report=3,/health=1,/nope=1'
 sleep 14
-mark "burst: 30 requests/s on /report for 10 s (about 12 at once, each holding a connection 0.4 s)"
-$PY "$COMMON/load.py" --base "http://127.0.0.1:$NGX" --rate 30 --duration 10 --paths '/report=1' --ua burst --seed 2 >>"$WORK/load.out" 2>&1
-mark "burst ended"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
-kill -TERM "$(cat "$WORK/gunicorn.pid")"; sleep 1
+burst "burst: 30 requests/s on /report for 10 s (about 12 at once, each holding a connection 0.4 s)" \
+  --rate 30 --duration 10 --paths '/report=1' --ua burst --seed 2
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # pg-too-many-clients
 
 A plain WSGI app (\`app.py\`, psycopg2 $("$BLIND_VENV/bin/python" -c 'import psycopg2; print(psycopg2.__version__.split()[0])'), one connection per request, a 0.4 s query) under gunicorn
-$("$BLIND_VENV/bin/gunicorn" --version 2>&1 | awk '{print $2}' | tr -d '()') from PyPI (\`gthread\` workers, 2 x 8 threads, \`127.0.0.1:$APP\`, behind nginx \`127.0.0.1:$NGX\`)
+$(blind_gunicorn_version) from PyPI (\`gthread\` workers, 2 x 8 threads, \`127.0.0.1:$APP\`, behind nginx \`127.0.0.1:$NGX\`)
 uses PostgreSQL 15 (Debian, \`127.0.0.1:$PG\`) with \`max_connections = 6\` and \`superuser_reserved_connections = 0\` (with the default 3 reserved the refusal reads \`remaining connection slots are reserved for non-replication superuser connections\`). A steady
 5 requests/s is fine; a 10 s burst of 30 requests/s on /report needs about 12 connections at once and PostgreSQL
 refuses the rest: \`FATAL:  sorry, too many clients already\` (in postgres.log, and in the app's traceback
