@@ -123,3 +123,22 @@ func TestDetect_AppLogLead(t *testing.T) {
 		}
 	}
 }
+
+// PHP's session module names its save handler's path: a network store's
+// address is a dependency, a files handler's directory is not.
+func TestClassifyUpstreamText_PHPSessionStore(t *testing.T) {
+	for _, tc := range []struct {
+		text  string
+		class Class
+		dep   string
+	}{
+		{"PHP message: PHP Fatal error:  Uncaught Error: Failed to create session ID: memcached (path: 127.0.0.1:39042) in /srv/account.php:3", ClassDependencyRefused, "127.0.0.1:39042"},
+		{"PHP Warning:  session_start(): Failed to read session data: redis (path: tcp://10.0.0.7:6379?auth=x) in /srv/a.php on line 2", ClassDependencyRefused, "10.0.0.7:6379"},
+		// php-src ext/session/tests/016.phpt: a files handler with a bad directory.
+		{"Warning: session_start(): Failed to read session data: files (path: /var/lib/php/sessions) in /srv/a.php on line 4", ClassOther, ""},
+	} {
+		if class, dep := ClassifyUpstreamText(tc.text); class != tc.class || dep != tc.dep {
+			t.Errorf("%q: %s (%q), want %s (%q)", tc.text, class, dep, tc.class, tc.dep)
+		}
+	}
+}

@@ -70,7 +70,14 @@ var (
 		"canceling statement due to lock timeout",      // PostgreSQL 55P03
 		"Lock wait timeout exceeded",                   // MySQL/MariaDB 1205
 		"maximum statement execution time exceeded"}    // MySQL 3024
-	crashMarkers = [...]string{"uncaughtException", "Uncaught ", "unhandledRejection", "UnhandledPromiseRejection",
+	// sessionMarkers are PHP's session module failing to use its save
+	// handler (ext/session/session.c: "Failed to read session data: %s
+	// (path: %s)", "Failed to create session ID: %s (path: %s)"; php-src's
+	// ext/session/tests/016.phpt shows the first). With a network store
+	// (memcached, redis) the path is the store's address: a dependency the
+	// page could not use. A files handler's path is a directory: not one.
+	sessionMarkers = [...]string{"Failed to read session data: ", "Failed to create session ID: "}
+	crashMarkers   = [...]string{"uncaughtException", "Uncaught ", "unhandledRejection", "UnhandledPromiseRejection",
 		"Segmentation fault", "core dumped", "[nodemon] app crashed", " panicked at "}
 	startMarkers = [...]string{"istening on", "istening at", "Running on http", "running on http", "unning at http",
 		"erver started on", "Now listening on", "Tomcat started on port", "started on port", "istening to port"}
@@ -181,6 +188,14 @@ func classifyText(text []byte, ev *Event) {
 		ev.Dependency = dependencyAddr(text, i)
 		return
 	}
+	if i, m := indexAny(&set, text, sessionMarkers[:]); m != "" {
+		// Before the crash markers: PHP 8 throws it as an uncaught Error.
+		if dep := sessionStoreAddr(text[i+len(m):]); dep != "" {
+			ev.Class = ClassDependencyRefused
+			ev.Dependency = dep
+			return
+		}
+	}
 	if _, m := indexAny(&set, text, crashMarkers[:]); m != "" {
 		ev.Class = ClassCrash
 		return
@@ -204,6 +219,27 @@ func classifyText(text []byte, ev *Event) {
 		return
 	}
 	ev.Class = ClassOther
+}
+
+// sessionStoreAddr returns the first host:port of a PHP session warning's
+// "(path: ...)" (session.save_path: "host:port[,host:port]" for memcached,
+// "tcp://host:port?..." for redis), or "" when the path is a directory.
+func sessionStoreAddr(text []byte) string {
+	i := indexStr(firstLine(text), "(path: ")
+	if i < 0 {
+		return ""
+	}
+	path := text[i+len("(path: "):]
+	if j := indexStr(path, ")"); j >= 0 {
+		path = path[:j]
+	}
+	if len(path) == 0 || path[0] == '/' || path[0] == '.' {
+		return "" // the files handler's directory
+	}
+	if j := indexStr(path, "://"); j >= 0 {
+		path = path[j+3:]
+	}
+	return findHostPort(path)
 }
 
 // portOnly reads "port N" / "Port N" as ":N" for lines that name no host

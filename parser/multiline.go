@@ -20,7 +20,13 @@ package parser
 //     and frames, the closing "note:"; "memory allocation of N bytes failed";
 //   - Go: "panic:" / "fatal error:" / "runtime: out of memory" / a fatal
 //     signal report ("SIGQUIT: quit", "PC=...", registers), then
-//     "goroutine N [...]:" blocks of function lines and tab-indented files.
+//     "goroutine N [...]:" blocks of function lines and tab-indented files;
+//   - nginx's error-log entry relaying what a FastCGI application wrote to
+//     stderr ("FastCGI sent in stderr: \"..."): ngx_http_fastcgi_module
+//     logs the stream's bytes as they came, newlines included, so PHP's
+//     uncaught exception with its "Stack trace:" spans several physical
+//     lines and nginx's own context (" while ...", "upstream: ...") comes
+//     on the last one.
 //
 // Lines often carry a wrapper that repeats on every line: PM2's `time: true`
 // stamp, a compose "app-1  | " prefix, a CRI or kubectl timestamp, a syslog
@@ -55,6 +61,7 @@ const (
 	modeNodeThrow           // "file:line" header of an uncaught throw
 	modeLogged              // an ERROR/SEVERE log line that a trace may follow
 	modeRust                // "thread 'x' panicked at", "memory allocation of N bytes failed"
+	modeRelay               // nginx relaying an application's multi-line stderr
 )
 
 type wrapKind uint8
@@ -180,7 +187,8 @@ func (g *Grouper) extend(line, inner []byte) {
 	g.buf = append(g.buf, '\n')
 	g.buf = append(g.buf, inner...)
 	g.lines++
-	if (g.mode == modeNodeThrow || g.mode == modeStack) && hasPrefix(inner, "Node.js v") ||
+	if g.mode == modeRelay && g.state == 1 ||
+		(g.mode == modeNodeThrow || g.mode == modeStack) && hasPrefix(inner, "Node.js v") ||
 		g.mode == modeRust && hasPrefix(inner, "note: ") {
 		g.emit() // the runtime's last words: nothing of this crash follows
 	}
@@ -229,6 +237,13 @@ func startMode(inner []byte) traceMode {
 		return modeNone
 	}
 	switch s[0] {
+	case '2', '1':
+		// "2026/11/25 20:34:55 [error] N#N: *C FastCGI sent in stderr: \"..."
+		// without the closing quote and nginx's context: the relayed text
+		// goes on on the next lines.
+		if len(s) > 20 && s[4] == '/' && s[7] == '/' && relayOpen(s) {
+			return modeRelay
+		}
 	case 'T':
 		if hasPrefix(s, pyTraceback) {
 			return modePython
@@ -273,6 +288,20 @@ func startMode(inner []byte) traceMode {
 	return modeNone
 }
 
+// relayOpen reports whether an nginx error line relays a FastCGI stderr
+// text whose closing quote and nginx's context are not on this line.
+func relayOpen(s []byte) bool {
+	i := indexStr(s, fastcgiStderr)
+	return i >= 0 && !relayClosed(s[i+len(fastcgiStderr):])
+}
+
+// relayClosed: the relayed text ends and nginx's context follows (the
+// request's action, " while reading response header from upstream", then
+// the "client: ..., upstream: ..." fields ngx_http_log_error appends).
+func relayClosed(s []byte) bool {
+	return contains(s, "\" while ") || contains(s, "\", client: ")
+}
+
 // frameLine: "\tat x", "    at x", "\t... 2 more".
 func frameLine(inner []byte) bool {
 	if len(inner) == 0 || (inner[0] != ' ' && inner[0] != '\t') {
@@ -299,6 +328,14 @@ func (g *Grouper) continues(inner []byte) bool {
 	indented := inner[0] == ' ' || inner[0] == '\t'
 	s := trimSpace(inner)
 	switch g.mode {
+	case modeRelay:
+		if len(inner) > 20 && isDigit(inner[0]) && inner[4] == '/' && inner[7] == '/' && inner[10] == ' ' && inner[13] == ':' {
+			return false // nginx's next entry: the relayed text was cut short
+		}
+		if relayClosed(inner) {
+			g.state = 1 // nginx's context closes the entry: emitted by extend
+		}
+		return true
 	case modePython:
 		switch g.state {
 		case 0: // frames

@@ -377,3 +377,70 @@ func TestGrouper_SpansOnRealCapture(t *testing.T) {
 		t.Errorf("%d groups, want 8", groups)
 	}
 }
+
+// nginx relays a FastCGI application's stderr as it came, newlines
+// included (PHP's uncaught exception and its stack): one error-log entry
+// over several physical lines is one group, read with nginx's context
+// (upstream, request) from its last line. Real capture (apps-blind README).
+func TestGrouper_NginxRelayedStderr(t *testing.T) {
+	groups := readGroups(t, "apps-blind/nginx-fastcgi-multiline.log")
+	if len(groups) != 5 {
+		for _, g := range groups {
+			t.Logf("group:\n%s", g)
+		}
+		t.Fatalf("%d groups, want 5 (two one-line entries, three relayed traces)", len(groups))
+	}
+	p, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []struct {
+		lines    int
+		upstream string
+		class    Class
+		dep      string
+	}{
+		{1, "fastcgi://127.0.0.1:39021", ClassOther, ""},
+		{1, "fastcgi://127.0.0.1:39021", ClassOther, ""},
+		{5, "fastcgi://127.0.0.1:39021", ClassDependencyRefused, ""}, // "Too many connections" names no address
+		{5, "fastcgi://127.0.0.1:39021", ClassDependencyRefused, ""},
+		{5, "fastcgi://127.0.0.1:39041", ClassDependencyRefused, "127.0.0.1:39042"},
+	} {
+		g := groups[i]
+		if n := bytes.Count(g, []byte{'\n'}) + 1; n != want.lines {
+			t.Errorf("group %d: %d lines, want %d", i, n, want.lines)
+		}
+		var ev Event
+		p.Parse(g, &ev)
+		if ev.Kind != KindProxyError || ev.Upstream != want.upstream || ev.CID == 0 {
+			t.Errorf("group %d: kind %s upstream %q cid %d, want proxy_error %q with its cid", i, ev.Kind, ev.Upstream, ev.CID, want.upstream)
+		}
+		text, ok := UpstreamStderr(ev.Message)
+		if !ok {
+			t.Fatalf("group %d: no relayed text in %q", i, ev.Message)
+		}
+		if class, dep := ClassifyUpstreamText(text); class != want.class || dep != want.dep {
+			t.Errorf("group %d: relayed text is %s (%q), want %s (%q)", i, class, dep, want.class, want.dep)
+		}
+	}
+}
+
+// A relayed entry cut short (no closing quote before nginx's next entry)
+// ends at that entry: the next line is never swallowed.
+func TestGrouper_NginxRelayCutShort(t *testing.T) {
+	g := NewGrouper(0, 0)
+	var out [][]byte
+	for _, l := range []string{
+		`2026/11/25 20:34:55 [error] 1#1: *2 FastCGI sent in stderr: "PHP message: PHP Warning:  oops`,
+		`more text`,
+		`2026/11/25 20:34:56 [error] 1#1: *4 connect() failed (111: Connection refused) while connecting to upstream, client: 127.0.0.1`,
+	} {
+		for _, grp := range g.Add([]byte(l)) {
+			out = append(out, bytes.Clone(grp))
+		}
+	}
+	out = append(out, g.Flush()...)
+	if len(out) != 2 || !strings.HasSuffix(string(out[0]), "\nmore text") || !strings.Contains(string(out[1]), "connect() failed") {
+		t.Fatalf("groups %q, want the cut entry with its continuation, then the next entry", out)
+	}
+}
