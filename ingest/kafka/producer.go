@@ -160,6 +160,12 @@ func (p *Producer) Prepare(ctx context.Context, lines []record.Line) (func(conte
 				return fmt.Errorf("kafka write %d lines to %s[%d]: %w", b.n, p.topic, b.part, err)
 			}
 		}
+		// Answered, so written: the buffers can serve the next batches. A
+		// failed request keeps them (a cancelled one may still be on its
+		// way out); the collector takes them.
+		for _, b := range batches {
+			releaseBatch(b.raw)
+		}
 		return nil
 	}, nil
 }
