@@ -218,6 +218,10 @@ func isRecovery(c parser.Class) bool {
 }
 
 // timing weighs an upstream event at t against the window [t0, t1].
+// stopLead is how long after an incident's first 5xx a stop it caused can
+// still be logged (a request in flight finishing, a log line buffered).
+const stopLead = 3 * time.Second
+
 func (e *Engine) timing(t, t0, t1 time.Time, c parser.Class) float64 {
 	near := 10*time.Second + e.cfg.Skew
 	switch {
@@ -227,6 +231,13 @@ func (e *Engine) timing(t, t0, t1 time.Time, c parser.Class) float64 {
 		d := t0.Add(-near).Sub(t).Seconds()
 		span := math.Max(e.cfg.Before.Seconds()-near.Seconds(), 1)
 		return math.Max(.4, 1-.6*d/span)
+	case c == parser.ClassStop && t.After(t0.Add(stopLead+e.cfg.Skew)):
+		// A server logs its stop as the signal arrives (gunicorn's "Handling
+		// signal: term", uvicorn's "Shutting down"), before its listener
+		// closes: the 5xx a stop causes follow it. A stop logged well after
+		// the failures began came while the service was already failing:
+		// the operator's restart that ends an outage, not what began it.
+		return .3
 	case !t.After(t1.Add(e.cfg.Skew)):
 		return 1
 	case t.After(t1.Add(e.cfg.After + e.cfg.Skew)):
@@ -371,6 +382,19 @@ func (e *Engine) evaluate(inc *incident) Incident {
 	}
 
 	// Upstream-side events.
+	// A stop of this service logged well after the failures began (see
+	// timing): the service ran through the outage and was restarted to end
+	// it, so its start after that stop is the repair, not a sign that a
+	// restart caused the outage.
+	var lateStop time.Time
+	for _, it := range e.buf {
+		ev := &it.ev
+		if ev.Kind == parser.KindUpstreamEvent && ev.Class == parser.ClassStop && ev.Time.After(t0.Add(stopLead+e.cfg.Skew)) &&
+			e.timing(ev.Time, t0, t1, ev.Class) > 0 && matchWeight(e.inv.service(ev, it.origin), svc) > .5 &&
+			(lateStop.IsZero() || ev.Time.Before(lateStop)) {
+			lateStop = ev.Time
+		}
+	}
 	var marks []EvidenceLine
 	for _, it := range e.buf {
 		ev := &it.ev
@@ -380,6 +404,10 @@ func (e *Engine) evaluate(inc *incident) Incident {
 		tw := e.timing(ev.Time, t0, t1, ev.Class)
 		if tw == 0 {
 			continue
+		}
+		repair := !lateStop.IsZero() && isRecovery(ev.Class) && !ev.Time.Before(lateStop)
+		if repair {
+			tw = min(tw, .3)
 		}
 		if ev.Class == parser.ClassStart && ev.Time.Before(t0.Add(-10*time.Second-e.cfg.Skew)) {
 			// A process that started well before the first 5xx and served
@@ -403,7 +431,7 @@ func (e *Engine) evaluate(inc *incident) Incident {
 			// The service listening again between the start of the window
 			// and shortly after its end: it was down and came back, a
 			// restart, even when no line says why it stopped.
-			if v.cause == CauseRestart && isRecovery(ev.Class) && !ev.Time.Before(t0) {
+			if v.cause == CauseRestart && isRecovery(ev.Class) && !ev.Time.Before(t0) && !repair {
 				v.weight = max(v.weight, .5)
 			}
 			v.weight *= tw * mw * compatWeight(v.cause, &fam)

@@ -59,6 +59,14 @@ func TestEngine_CauseVocabulary(t *testing.T) {
 		// An event long before the window explains nothing.
 		{"oom kill an hour earlier", append(burst(parser.ClassUpstreamRefused, 502, parser.Absent),
 			oomKill(-3600, "node", 42)), CauseBackendDown},
+		// A stop as the failures begin caused them (a deploy)...
+		{"stop, then refused", append(burst(parser.ClassUpstreamRefused, 502, parser.Absent),
+			appEvent(29.8, parser.ClassStop, nil), appEvent(40.5, parser.ClassStart, nil)), CauseRestart},
+		// ...a stop logged 10 s into them is the operator's restart that
+		// ended them (gunicorn-socket-removed: the socket file was deleted
+		// under a running gunicorn, whose log is silent until the restart).
+		{"restart that ends the outage", append(burst(parser.ClassUpstreamSocketMissing, 502, parser.Absent),
+			appEvent(39.6, parser.ClassStop, nil), appEvent(40.5, parser.ClassStart, nil)), CauseBackendDown},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
