@@ -9,51 +9,25 @@ NGX=32120 APP=32121 REDIS=32122
 HERE="$(cd "$(dirname "$0")" && pwd)"
 
 py_deps
-[ -d "$BLIND_VENV/lib/python3.11/site-packages/aiohttp" ] || "$BLIND_VENV/bin/pip" install -q aiohttp==3.14.5 redis==8.1.0
-port_free $NGX; port_free $APP; port_free $REDIS
+py_extra aiohttp aiohttp==3.14.5 redis==8.1.0
+port_free $NGX $APP $REDIS
 prepare
 cp "$HERE/app.py" "$WORK/"
+nginx_proxy sessions.local "http://127.0.0.1:$APP"
 
-{ nginx_head; cat <<CONF
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name sessions.local;
-        location / {
-            proxy_pass http://127.0.0.1:$APP;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
-
-start_redis() {
-  redis-server --port $REDIS --bind 127.0.0.1 --save '' --appendonly no --logfile "$WORK/redis.log" --dir "$WORK" &
-  REDIS_PID=$!; track $REDIS_PID
-  wait_port $REDIS
-}
-start_redis
-PORT=$APP REDIS_PORT=$REDIS "$BLIND_VENV/bin/python" -u "$WORK/app.py" >>"$WORK/app.log" 2>&1 &
-track $!
-wait_port $APP 20
-nginx_start
-wait_port $NGX
+redis_start
+app_start app.log 20 env PORT=$APP REDIS_PORT=$REDIS "$BLIND_VENV/bin/python" -u "$WORK/app.py"
+nginx_up
 mark "Redis on 127.0.0.1:$REDIS, aiohttp sessions service on 127.0.0.1:$APP, nginx on 127.0.0.1:$NGX; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 10 --duration 42 --paths '/session/ab12=6,/session/cd34=2,/health=1,/nope=1'
 sleep 13
-kill -TERM "$REDIS_PID"; wait "$REDIS_PID" 2>/dev/null || true
-mark "Redis stopped (SIGTERM): 127.0.0.1:$REDIS refuses connections"
-sleep 14
-start_redis
-mark "Redis started again"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
+redis_outage 14
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # aiohttp-redis-down
 
-A sessions service (\`app.py\`: aiohttp $("$BLIND_VENV/bin/python" -c 'import aiohttp; print(aiohttp.__version__)'), redis-py $("$BLIND_VENV/bin/python" -c 'import redis; print(redis.__version__)') asyncio client; Python logging with asctime) on
+A sessions service (\`app.py\`: aiohttp $(py_version aiohttp), redis-py $(py_version redis) asyncio client; Python logging with asctime) on
 \`127.0.0.1:$APP\` behind nginx (\`127.0.0.1:$NGX\`) keeps sessions in Redis (Debian, \`127.0.0.1:$REDIS\`). Under a steady 10
 requests/s Redis is stopped for 14 s; redis-py raises \`ConnectionError\`, aiohttp's server logs \`Error handling
 request\` with the traceback and answers **500**.

@@ -3,7 +3,9 @@
 # ioredis, pino, winston, gevent, php-fpm ondemand, Go net/http).
 # Source it from a scenario's run.sh AFTER common/lib.sh: it moves the scratch
 # directory to /tmp/blind/$NAME and installs the pinned PyPI/npm packages into
-# /tmp/blind (never globally). Candidates for common/lib.sh.
+# /tmp/blind (never globally). As with common/lib.sh, each run.sh tells its
+# incident (what breaks, when, for how long); starting, stopping and waiting for
+# PostgreSQL, Redis, php-fpm, gunicorn 27 and the app under test lives here.
 
 WORK="/tmp/blind/$NAME"
 BLIND_VENV=/tmp/blind/venv

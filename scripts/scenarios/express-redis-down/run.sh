@@ -9,53 +9,26 @@ NGX=32040 APP=32041 REDIS=32042
 HERE="$(cd "$(dirname "$0")" && pwd)"
 
 node_deps
-command -v redis-server >/dev/null || { log "needs Debian's redis-server"; exit 1; }
-port_free $NGX; port_free $APP; port_free $REDIS
+port_free $NGX $APP $REDIS
 prepare
 cp "$HERE/app.js" "$WORK/"
-ln -s "$BLIND_NPM/node_modules" "$WORK/node_modules"
+node_link
+nginx_proxy cart.local "http://127.0.0.1:$APP"
 
-{ nginx_head; cat <<CONF
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name cart.local;
-        location / {
-            proxy_pass http://127.0.0.1:$APP;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
-
-start_redis() {
-  redis-server --port $REDIS --bind 127.0.0.1 --save '' --appendonly no --logfile "$WORK/redis.log" --dir "$WORK" &
-  REDIS_PID=$!; track $REDIS_PID
-  wait_port $REDIS
-}
-start_redis
-PORT=$APP REDIS_PORT=$REDIS node "$WORK/app.js" >>"$WORK/app.log" 2>&1 &
-track $!
-wait_port $APP
-nginx_start
-wait_port $NGX
-mark "Redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/') on 127.0.0.1:$REDIS, Express+ioredis on 127.0.0.1:$APP, nginx on 127.0.0.1:$NGX; steady load begins"
+redis_start
+app_start app.log 10 env PORT=$APP REDIS_PORT=$REDIS node "$WORK/app.js"
+nginx_up
+mark "Redis $(redis_version) on 127.0.0.1:$REDIS, Express+ioredis on 127.0.0.1:$APP, nginx on 127.0.0.1:$NGX; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 10 --duration 45 --paths '/cart/7=6,/cart/9=2,/health=1,/nope=1'
 sleep 12
-kill -TERM "$REDIS_PID"; wait "$REDIS_PID" 2>/dev/null || true
-mark "Redis stopped (SIGTERM): 127.0.0.1:$REDIS refuses connections"
-sleep 14
-start_redis
-mark "Redis started again"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
+redis_outage 14
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # express-redis-down
 
-A cart service (\`app.js\`: Express $(node -p "require('$BLIND_NPM/node_modules/express/package.json').version"), ioredis $(node -p "require('$BLIND_NPM/node_modules/ioredis/package.json').version") with \`maxRetriesPerRequest: 3\` (the default 20 holds a request past the clients' 15 s), pino-http $(node -p "require('$BLIND_NPM/node_modules/pino-http/package.json').version") JSON
-logs) behind nginx (\`127.0.0.1:$NGX\` -> \`127.0.0.1:$APP\`) keeps carts in Redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/') (Debian, \`127.0.0.1:$REDIS\`).
+A cart service (\`app.js\`: Express $(npm_version express), ioredis $(npm_version ioredis) with \`maxRetriesPerRequest: 3\` (the default 20 holds a request past the clients' 15 s), pino-http $(npm_version pino-http) JSON
+logs) behind nginx (\`127.0.0.1:$NGX\` -> \`127.0.0.1:$APP\`) keeps carts in Redis $(redis_version) (Debian, \`127.0.0.1:$REDIS\`).
 Under a steady 10 requests/s Redis is stopped for 14 s. ioredis logs a connection error on each reconnect
 attempt (\`connect ECONNREFUSED 127.0.0.1:$REDIS\`, with \`code\`, \`address\` and \`port\` as JSON fields), queues
 the commands meanwhile and fails each after 3 reconnection attempts with \`MaxRetriesPerRequestError: Reached the

@@ -10,45 +10,19 @@ NGX=32260 APP=32261 REDIS=32262
 HERE="$(cd "$(dirname "$0")" && pwd)"
 
 command -v puma >/dev/null || { log "needs Debian's puma, ruby-sinatra, ruby-redis"; exit 1; }
-port_free $NGX; port_free $APP; port_free $REDIS
+port_free $NGX $APP $REDIS
 prepare
 cp "$HERE/config.ru" "$WORK/"
+nginx_proxy cart.local "http://127.0.0.1:$APP"
 
-{ nginx_head; cat <<CONF
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name cart.local;
-        location / {
-            proxy_pass http://127.0.0.1:$APP;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
-
-start_redis() {
-  redis-server --port $REDIS --bind 127.0.0.1 --save '' --appendonly no --logfile "$WORK/redis.log" --dir "$WORK" &
-  REDIS_PID=$!; track $REDIS_PID
-  wait_port $REDIS
-}
-start_redis
-(cd "$WORK" && REDIS_PORT=$REDIS exec puma -b "tcp://127.0.0.1:$APP" -e production config.ru) >>"$WORK/app.log" 2>&1 &
-track $!
-wait_port $APP 30
-nginx_start
-wait_port $NGX
+redis_start
+app_start app.log 30 env REDIS_PORT=$REDIS puma -b "tcp://127.0.0.1:$APP" -e production config.ru
+nginx_up
 mark "Redis on 127.0.0.1:$REDIS, Puma (Sinatra cart) on 127.0.0.1:$APP, nginx on 127.0.0.1:$NGX; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 8 --duration 42 --paths '/cart/7=6,/health=1,/nope=1'
 sleep 13
-kill -TERM "$REDIS_PID"; wait "$REDIS_PID" 2>/dev/null || true
-mark "Redis stopped (SIGTERM): 127.0.0.1:$REDIS refuses connections"
-sleep 14
-start_redis
-mark "Redis started again"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
+redis_outage 14
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # sinatra-redis-down
