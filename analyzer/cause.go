@@ -144,6 +144,11 @@ func upstreamVotes(ev *parser.Event) []vote {
 		return []vote{{cause: CauseDependencyFailure, weight: .85, dep: ev.Dependency}}
 	case parser.ClassDependencyTimeout:
 		return []vote{{cause: CauseDependencyFailure, weight: .75, dep: ev.Dependency}}
+	case parser.ClassUpstreamRefused, parser.ClassNoLiveUpstreams:
+		// A load balancer between the proxy and the app (HAProxy) saying its
+		// servers are down: the service behind it is down, and the
+		// balancer's 503 is what the proxy relayed.
+		return []vote{v(CauseBackendDown, .8)}
 	case parser.ClassStop:
 		return []vote{v(CauseRestart, .7)}
 	case parser.ClassStart, parser.ClassRestart:

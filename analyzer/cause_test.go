@@ -65,6 +65,14 @@ func TestEngine_CauseVocabulary(t *testing.T) {
 		// ...a stop logged 10 s into them is the operator's restart that
 		// ended them (gunicorn-socket-removed: the socket file was deleted
 		// under a running gunicorn, whose log is silent until the restart).
+		// A balancer between the proxy and the app (HAProxy) answers 503
+		// itself once its server is DOWN: the service behind it is down.
+		{"balancer's server down", append(burst("", 503, 0.001),
+			appEvent(29.7, parser.ClassUpstreamRefused, func(ev *parser.Event) {
+				ev.Message = `Server app/app1 is DOWN, reason: Layer4 connection problem, info: "Connection refused"`
+			}),
+			appEvent(29.7, parser.ClassNoLiveUpstreams, func(ev *parser.Event) { ev.Message = "backend app has no server available!" })),
+			CauseBackendDown},
 		{"restart that ends the outage", append(burst(parser.ClassUpstreamSocketMissing, 502, parser.Absent),
 			appEvent(39.6, parser.ClassStop, nil), appEvent(40.5, parser.ClassStart, nil)), CauseBackendDown},
 	}

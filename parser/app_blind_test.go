@@ -142,3 +142,27 @@ func TestClassifyUpstreamText_PHPSessionStore(t *testing.T) {
 		}
 	}
 }
+
+// HAProxy between the proxy and the app: its health checks marking the
+// server DOWN and the backend left without servers are the proxy chain's
+// next hop down (real lines, apps-blind/haproxy-health.log), not a
+// dependency of an application; its UP line and request lines are neither.
+func TestClassify_HAProxyHealth(t *testing.T) {
+	groups := readGroups(t, "apps-blind/haproxy-health.log")
+	want := []Class{ClassUpstreamRefused, ClassUpstreamRefused, ClassNoLiveUpstreams, ClassNoLiveUpstreams,
+		ClassOther, ClassOther, ClassOther, ClassOther}
+	if len(groups) != len(want) {
+		t.Fatalf("%d lines, want %d", len(groups), len(want))
+	}
+	p, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, g := range groups {
+		var ev Event
+		p.Parse(g, &ev)
+		if ev.Kind != KindUpstreamEvent || ev.Class != want[i] || ev.Dependency != "" {
+			t.Errorf("%q: %s %s dep %q, want upstream_event %s", g, ev.Kind, ev.Class, ev.Dependency, want[i])
+		}
+	}
+}

@@ -166,6 +166,13 @@ func classifyText(text []byte, ev *Event) {
 		}
 		return
 	}
+	if c := balancerClass(text); c != "" {
+		// A load balancer between the proxy and the app reporting its own
+		// servers: the next hop of the proxy chain is down, which is no
+		// dependency of an application.
+		ev.Class = c
+		return
+	}
 	if i, m := indexAny(&set, text, refusedMarkers[:]); m != "" && (m != "Connection to " || contains(text[i:], " refused")) {
 		ev.Class = ClassDependencyRefused
 		ev.Dependency = dependencyAddr(text, i)
@@ -219,6 +226,27 @@ func classifyText(text []byte, ev *Event) {
 		return
 	}
 	ev.Class = ClassOther
+}
+
+// balancerClass reads HAProxy's health-check and routing alerts (src/server.c
+// "Server %s/%s is DOWN, reason: ...", src/backend.c "backend %s has no server
+// available!"), which HAProxy writes to its log and, in the foreground, to
+// stderr as "[WARNING]  (pid) : ..." / "[ALERT]    (pid) : ...". A server
+// marked DOWN is the balancer's server refusing or failing its checks
+// (upstream_refused); a backend without any server left answers 503 itself
+// (no_live_upstreams, as nginx's "no live upstreams").
+func balancerClass(text []byte) Class {
+	line := firstLine(text)
+	if i := indexStr(line, "Server "); i >= 0 {
+		rest := line[i+len("Server "):]
+		if j := indexStr(rest, " is DOWN"); j > 0 && bytes.IndexByte(rest[:j], '/') > 0 && bytes.IndexByte(rest[:j], ' ') < 0 {
+			return ClassUpstreamRefused
+		}
+	}
+	if i := indexStr(line, "backend "); i >= 0 && hasSuffix(trimSpace(line), " has no server available!") {
+		return ClassNoLiveUpstreams
+	}
+	return ""
 }
 
 // sessionStoreAddr returns the first host:port of a PHP session warning's
