@@ -11,10 +11,9 @@ source "$(dirname "$0")/../blind-common/lib.sh"
 NGX=32110 FPM=32111 PRICE=32112
 HERE="$(cd "$(dirname "$0")" && pwd)"
 
-port_free $NGX; port_free $FPM; port_free $PRICE
+port_free $NGX $FPM $PRICE
 prepare
-mkdir -p "$WORK/www"
-cat >"$WORK/www/quote.php" <<PHP
+php_page quote.php <<PHP
 <?php
 // The price comes from the pricing service; no retry, no fallback.
 \$price = file_get_contents('http://127.0.0.1:$PRICE/price?sku=' . urlencode(\$_GET['sku'] ?? 'x'));
@@ -26,10 +25,7 @@ if (\$price === false) {
 header('Content-Type: application/json');
 echo json_encode(['sku' => \$_GET['sku'] ?? 'x', 'price' => trim(\$price)]), "\n";
 PHP
-cat >"$WORK/www/index.php" <<'PHP'
-<?php
-echo "ok\n";
-PHP
+php_ok
 cat >"$WORK/pricing.py" <<'PY'
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -38,40 +34,15 @@ class H(BaseHTTPRequestHandler):
         self.send_response(200); self.send_header("Content-Length", "5"); self.end_headers(); self.wfile.write(b"9.99\n")
 ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 PY
-cat >"$WORK/php-fpm.conf" <<CONF
-[global]
-pid = $WORK/php-fpm.pid
-error_log = $WORK/php-fpm.log
-daemonize = no
-
-[shop]
-listen = 127.0.0.1:$FPM
+fpm_start shop <<CONF
 pm = static
 pm.max_children = 4
 CONF
-php-fpm8.2 -R -y "$WORK/php-fpm.conf" -F >>"$WORK/php-fpm.out" 2>&1 &
-FPM_PID=$!; track $FPM_PID
-start_pricing() { $PY -u "$WORK/pricing.py" $PRICE >>"$WORK/pricing.out" 2>&1 & PRICE_PID=$!; track $PRICE_PID; wait_port $PRICE; }
+start_pricing() { spawn pricing.out $PY -u "$WORK/pricing.py" $PRICE; PRICE_PID=$SPAWNED; wait_port $PRICE; }
 start_pricing
-wait_port $FPM
-
-{ nginx_head; cat <<CONF
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name shop.local;
-        root $WORK/www;
-        location ~ \.php\$ {
-            include /etc/nginx/fastcgi_params;
-            fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;
-            fastcgi_pass 127.0.0.1:$FPM;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
-nginx_start
-wait_port $NGX
-mark "php-fpm $(php-fpm8.2 -v | head -1 | awk '{print $2}') on 127.0.0.1:$FPM, pricing service on 127.0.0.1:$PRICE, nginx on 127.0.0.1:$NGX; steady load begins"
+nginx_fpm shop.local
+nginx_up
+mark "php-fpm $(phpfpm_version) on 127.0.0.1:$FPM, pricing service on 127.0.0.1:$PRICE, nginx on 127.0.0.1:$NGX; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 8 --duration 40 --paths '/quote.php?sku=a1=5,/index.php=2,/missing.php=1'
 sleep 13
 kill $PRICE_PID; wait $PRICE_PID 2>/dev/null || true
@@ -79,16 +50,12 @@ mark "pricing service stopped: 127.0.0.1:$PRICE refuses connections"
 sleep 12
 start_pricing
 mark "pricing service back"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
-kill -QUIT $FPM_PID; wait $FPM_PID 2>/dev/null || true
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # php-fastcgi-stderr-refused
 
-A PHP page (\`quote.php\`) under Debian's php-fpm $(php-fpm8.2 -v | head -1 | awk '{print $2}') (TCP \`127.0.0.1:$FPM\`, PHP's default \`error_log\`: unset) behind nginx
+A PHP page (\`quote.php\`) under Debian's php-fpm $(phpfpm_version) (TCP \`127.0.0.1:$FPM\`, PHP's default \`error_log\`: unset) behind nginx
 (\`127.0.0.1:$NGX\`) fetches a price with \`file_get_contents('http://127.0.0.1:$PRICE/price?...')\` from a small pricing
 service. Under a steady 8 requests/s the pricing service is stopped for 12 s. PHP's warning goes to the FastCGI
 stderr stream, so **nginx** logs it, in its own error log: \`FastCGI sent in stderr: "PHP message: PHP Warning:

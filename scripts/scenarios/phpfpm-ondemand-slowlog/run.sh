@@ -10,74 +10,40 @@ source "$(dirname "$0")/../common/lib.sh"
 source "$(dirname "$0")/../blind-common/lib.sh"
 NGX=32070 FPM=32071
 
-port_free $NGX; port_free $FPM
+port_free $NGX $FPM
 prepare
-mkdir -p "$WORK/www"
-cat >"$WORK/www/report.php" <<'PHP'
+php_page report.php <<'PHP'
 <?php
 // A report that waits on a slow backend call (1.5 s).
 usleep(1500000);
 header('Content-Type: application/json');
 echo json_encode(['report' => 'ok', 'at' => time()]), "\n";
 PHP
-cat >"$WORK/www/index.php" <<'PHP'
+php_page index.php <<'PHP'
 <?php
 header('Content-Type: application/json');
 echo json_encode(['ok' => true]), "\n";
 PHP
-
-cat >"$WORK/php-fpm.conf" <<CONF
-[global]
-pid = $WORK/php-fpm.pid
-error_log = $WORK/php-fpm.log
-log_level = notice
-daemonize = no
-
-[reports]
-listen = 127.0.0.1:$FPM
+fpm_start reports <<CONF
 pm = ondemand
 pm.max_children = 3
 pm.process_idle_timeout = 10s
 request_slowlog_timeout = 1s
 slowlog = $WORK/php-fpm-slow.log
 CONF
-php-fpm8.2 -R -y "$WORK/php-fpm.conf" -F >>"$WORK/php-fpm.out" 2>&1 &
-FPM_PID=$!; track $FPM_PID
-wait_port $FPM
-
-{ nginx_head; cat <<CONF
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name reports.local;
-        root $WORK/www;
-        location ~ \.php\$ {
-            include /etc/nginx/fastcgi_params;
-            fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;
-            fastcgi_pass 127.0.0.1:$FPM;
-            fastcgi_read_timeout 3s;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
-nginx_start
-wait_port $NGX
-mark "php-fpm $(php-fpm8.2 -v | head -1 | awk '{print $2}') pool reports (pm ondemand, max_children 3, slowlog 1s) on 127.0.0.1:$FPM, nginx on 127.0.0.1:$NGX; steady load begins"
+nginx_fpm reports.local "fastcgi_read_timeout 3s"
+nginx_up
+mark "php-fpm $(phpfpm_version) pool reports (pm ondemand, max_children 3, slowlog 1s) on 127.0.0.1:$FPM, nginx on 127.0.0.1:$NGX; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 6 --duration 40 --paths '/index.php=5,/missing.php=1'
 sleep 12
-mark "burst: 5 requests/s on /report.php (1.5 s each) for 10 s"
-$PY "$COMMON/load.py" --base "http://127.0.0.1:$NGX" --rate 5 --duration 10 --paths '/report.php=1' --ua burst --seed 2 >>"$WORK/load.out" 2>&1
-mark "burst ended"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
-kill -QUIT $FPM_PID; wait $FPM_PID 2>/dev/null || true
+burst "burst: 5 requests/s on /report.php (1.5 s each) for 10 s" \
+  --rate 5 --duration 10 --paths '/report.php=1' --ua burst --seed 2
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # phpfpm-ondemand-slowlog
 
-Debian's php-fpm $(php-fpm8.2 -v | head -1 | awk '{print $2}') with one pool on TCP \`127.0.0.1:$FPM\` (default backlog), **\`pm = ondemand\`**, \`pm.max_children = 3\`,
+Debian's php-fpm $(phpfpm_version) with one pool on TCP \`127.0.0.1:$FPM\` (default backlog), **\`pm = ondemand\`**, \`pm.max_children = 3\`,
 and the slow log on (\`request_slowlog_timeout = 1s\`), behind nginx (\`127.0.0.1:$NGX\`, \`fastcgi_read_timeout 3s\`).
 A steady 6 requests/s on a quick script is fine; a 10 s burst of 5 requests/s on \`report.php\` (1.5 s each) needs
 about 8 children. The pool stops at 3, the rest queue in the listen backlog and nginx answers **504** (\`upstream

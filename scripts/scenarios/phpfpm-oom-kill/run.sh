@@ -8,11 +8,10 @@ source "$(dirname "$0")/../common/lib.sh"
 source "$(dirname "$0")/../blind-common/lib.sh"
 NGX=32240 FPM=32241 LIMIT_MB=128
 
-port_free $NGX; port_free $FPM
-blind_memcg blind-phpoom $LIMIT_MB
+port_free $NGX $FPM
+memcg blind-phpoom $LIMIT_MB
 prepare
-mkdir -p "$WORK/www"
-cat >"$WORK/www/report.php" <<'PHP'
+php_page report.php <<'PHP'
 <?php
 // Loads every row of the report before rendering (no paging), memory_limit off.
 $rows = [];
@@ -20,56 +19,23 @@ while (true) {
     $rows[] = str_repeat('r', 1 << 20);
 }
 PHP
-cat >"$WORK/www/index.php" <<'PHP'
-<?php
-echo "ok\n";
-PHP
-cat >"$WORK/php-fpm.conf" <<CONF
-[global]
-pid = $WORK/php-fpm.pid
-error_log = $WORK/php-fpm.log
-daemonize = no
-
-[reports]
-listen = 127.0.0.1:$FPM
+php_ok
+WRAP=in_memcg fpm_start reports <<CONF
 pm = static
 pm.max_children = 3
 php_admin_value[memory_limit] = -1
 CONF
-bash -c "$BLIND_IN_MEMCG" "$BLIND_CG" php-fpm8.2 -R -y "$WORK/php-fpm.conf" -F >>"$WORK/php-fpm.out" 2>&1 &
-FPM_PID=$!; track $FPM_PID
-wait_port $FPM
-
-{ nginx_head; cat <<CONF
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name reports.local;
-        root $WORK/www;
-        location ~ \.php\$ {
-            include /etc/nginx/fastcgi_params;
-            fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;
-            fastcgi_pass 127.0.0.1:$FPM;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
-nginx_start
-wait_port $NGX
+nginx_fpm reports.local
+nginx_up
 DMESG_FROM=$(date -u +%s)
 mark "php-fpm (3 children, memory_limit -1) in memory cgroup blind-phpoom (${LIMIT_MB} MiB) on 127.0.0.1:$FPM, nginx on 127.0.0.1:$NGX; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 8 --duration 40 --paths '/index.php=6,/missing.php=1'
 sleep 14
 for i in 1 2 3; do
-  mark "trigger: GET /report.php?year=$i (loads without bound)"
-  curl -s -o /dev/null -w '%{http_code}\n' "http://127.0.0.1:$NGX/report.php?year=$i" >>"$WORK/trigger.out" || true
+  trigger "/report.php?year=$i" "loads without bound"
   sleep 5
 done
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
-kill -QUIT $FPM_PID; wait $FPM_PID 2>/dev/null || true
+wind_down
 
 dmesg --time-format iso | $PY "$COMMON/oomblocks.py" --since "$DMESG_FROM" --cgroup /blind-phpoom >"$WORK/kern.log"
 [ -s "$WORK/kern.log" ] || { log "no OOM kill in dmesg"; exit 1; }
@@ -77,7 +43,7 @@ dmesg --time-format iso | $PY "$COMMON/oomblocks.py" --since "$DMESG_FROM" --cgr
 cat >"$WORK/README.in" <<MD
 # phpfpm-oom-kill
 
-Debian's php-fpm $(php-fpm8.2 -v | head -1 | awk '{print $2}') (pool \`reports\`, 3 static children, TCP \`127.0.0.1:$FPM\`, \`memory_limit = -1\`) runs in the cgroup v1
+Debian's php-fpm $(phpfpm_version) (pool \`reports\`, 3 static children, TCP \`127.0.0.1:$FPM\`, \`memory_limit = -1\`) runs in the cgroup v1
 memory cgroup \`blind-phpoom\` (${LIMIT_MB} MiB) behind nginx (\`127.0.0.1:$NGX\`). Under a steady 8 requests/s three report
 requests, 5 s apart, load without bound; with PHP's own limit off the kernel OOM-kills the child (\`Killed process N
 (php-fpm8.2)\`), php-fpm's master logs \`WARNING: [pool reports] child N exited on signal 9 (SIGKILL) after ... seconds
