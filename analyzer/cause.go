@@ -704,6 +704,11 @@ func summary(in *Incident, top *candidate) string {
 		}
 	}
 	why := causeText[in.Cause]
+	if in.Cause == CauseBackendDown && best != nil && best.ev.Kind == parser.KindUpstreamEvent &&
+		(best.ev.Class == parser.ClassUpstreamRefused || best.ev.Class == parser.ClassNoLiveUpstreams) {
+		// A load balancer's own report (HAProxy): a log does say why.
+		why = "the servers behind the upstream (a load balancer) were down"
+	}
 	if in.Cause == CauseDependencyFailure && in.Dependency != "" {
 		why += " (" + in.Dependency + ")"
 	}

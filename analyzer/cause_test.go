@@ -83,6 +83,9 @@ func TestEngine_CauseVocabulary(t *testing.T) {
 			if in.Cause != c.want {
 				t.Errorf("cause %s (%.2f: %s), want %s", in.Cause, in.Confidence, in.Summary, c.want)
 			}
+			if c.want == CauseBackendDown && strings.Contains(c.name, "balancer") && !strings.Contains(in.Summary, "behind the upstream") {
+				t.Errorf("summary %q does not say the servers behind the balancer were down", in.Summary)
+			}
 			if in.Fix == "" || in.Confidence <= 0 || in.Confidence > 1 {
 				t.Errorf("fix %q confidence %.2f", in.Fix, in.Confidence)
 			}
