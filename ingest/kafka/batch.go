@@ -83,7 +83,8 @@ func encodeBatch(lines []record.Line, codec compress.Codec) ([]byte, error) {
 		sp = scratch.Get().(*[]byte)
 		recs = (*sp)[:0]
 	}
-	base := lines[0].ReadTime.UnixMilli()
+	now := time.Now()
+	base := stamp(&lines[0], now)
 	maxTS := base
 	var (
 		prev     *record.Line
@@ -112,7 +113,7 @@ func encodeBatch(lines []record.Line, codec compress.Codec) ([]byte, error) {
 			readTime = l.ReadTime.UTC().AppendFormat(readTime[:0], time.RFC3339Nano)
 		}
 		prev = l
-		ts := l.ReadTime.UnixMilli()
+		ts := stamp(l, now)
 		maxTS = max(maxTS, ts)
 		rec = append(rec[:0], 0) // record attributes
 		rec = binary.AppendVarint(rec, ts-base)
@@ -168,6 +169,15 @@ func encodeBatch(lines []record.Line, codec compress.Codec) ([]byte, error) {
 	be.PutUint32(h[57:], uint32(len(lines)))
 	be.PutUint32(h[17:], crc32.Checksum(out[4+21:], castagnoli))
 	return out, nil
+}
+
+// stamp is the record timestamp: the read time in milliseconds, or now for
+// a line without one (as kafka-go does), which would otherwise be year 1.
+func stamp(l *record.Line, now time.Time) int64 {
+	if l.ReadTime.IsZero() {
+		return now.UnixMilli()
+	}
+	return l.ReadTime.UnixMilli()
 }
 
 func appendBytes(b, v []byte) []byte {
