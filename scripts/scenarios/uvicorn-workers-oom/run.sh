@@ -10,52 +10,31 @@ NGX=32270 APP=32271 LIMIT_MB=160
 HERE="$(cd "$(dirname "$0")" && pwd)"
 
 py_deps
-port_free $NGX; port_free $APP
+port_free $NGX $APP
 blind_memcg blind-uvoom $LIMIT_MB
 prepare
 cp "$HERE/app.py" "$HERE/../fastapi-pg-down/logging.json" "$WORK/"
+nginx_proxy imports.local "http://127.0.0.1:$APP" "proxy_read_timeout 30s"
 
-{ nginx_head; cat <<CONF
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name imports.local;
-        location / {
-            proxy_pass http://127.0.0.1:$APP;
-            proxy_read_timeout 30s;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
-
-(cd "$WORK" && exec bash -c "$BLIND_IN_MEMCG" "$BLIND_CG" "$BLIND_VENV/bin/uvicorn" app:app --host 127.0.0.1 --port $APP \
-  --workers 2 --log-config logging.json) >>"$WORK/app.log" 2>&1 &
-UV_PID=$!; track $UV_PID
-wait_port $APP 30
-nginx_start
-wait_port $NGX
-DMESG_FROM=$(date -u +%s)
+app_start app.log 30 bash -c "$BLIND_IN_MEMCG" "$BLIND_CG" \
+  "$BLIND_VENV/bin/uvicorn" app:app --host 127.0.0.1 --port $APP --workers 2 --log-config logging.json
+on_stop "kill -TERM $APP_PID; sleep 2"
+nginx_up
+kern_since
 mark "uvicorn --workers 2 in memory cgroup blind-uvoom (${LIMIT_MB} MiB) on 127.0.0.1:$APP, nginx on 127.0.0.1:$NGX; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 10 --duration 40 --paths '/api/items=9,/nope=1' --timeout 20
 sleep 14
 for i in 1 2 3; do
-  mark "trigger: GET /import?batch=$i (grows without bound)"
-  curl -s -o /dev/null -w '%{http_code}\n' "http://127.0.0.1:$NGX/import?batch=$i" >>"$WORK/trigger.out" || true
+  trigger "/import?batch=$i" "grows without bound"
   sleep 5
 done
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
-kill -TERM "$UV_PID"; sleep 2
-
-dmesg --time-format iso | $PY "$COMMON/oomblocks.py" --since "$DMESG_FROM" --cgroup /blind-uvoom >"$WORK/kern.log"
-[ -s "$WORK/kern.log" ] || { log "no OOM kill in dmesg"; exit 1; }
+wind_down
+kern_oom blind-uvoom
 
 cat >"$WORK/README.in" <<MD
 # uvicorn-workers-oom
 
-A FastAPI app (\`app.py\`) under uvicorn $("$BLIND_VENV/bin/python" -c 'import uvicorn; print(uvicorn.__version__)') with its own process manager (\`--workers 2\`, \`--log-config\` with asctime) on
+A FastAPI app (\`app.py\`) under uvicorn $(py_version uvicorn) with its own process manager (\`--workers 2\`, \`--log-config\` with asctime) on
 \`127.0.0.1:$APP\` runs in the cgroup v1 memory cgroup \`blind-uvoom\` (${LIMIT_MB} MiB) behind nginx (\`127.0.0.1:$NGX\`).
 Under a steady 10 requests/s three /import requests, 5 s apart, grow a worker until the kernel kills it; uvicorn's parent
 notices the dead child and spawns another. nginx answers **502** for the imports (and requests in flight on the worker).
