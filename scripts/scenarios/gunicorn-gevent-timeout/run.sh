@@ -9,29 +9,14 @@ NGX=32080 APP=32081
 HERE="$(cd "$(dirname "$0")" && pwd)"
 
 py_deps
-port_free $NGX; port_free $APP
+port_free $NGX $APP
 prepare
 cp "$HERE/app.py" "$WORK/"
 
-{ nginx_head; cat <<CONF
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name docs.local;
-        location / {
-            proxy_pass http://127.0.0.1:$APP;
-            proxy_read_timeout 30s;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
+nginx_proxy docs.local "http://127.0.0.1:$APP" "proxy_read_timeout 30s"
 
-"$BLIND_VENV/bin/gunicorn" --chdir "$WORK" --bind 127.0.0.1:$APP --workers 2 --worker-class gevent --timeout 3 \
-  --error-logfile "$WORK/gunicorn.log" --pid "$WORK/gunicorn.pid" --control-socket "$WORK/gunicorn.ctl" app:app &
-track $!
-wait_port $APP 20
-nginx_start
-wait_port $NGX
+blind_gunicorn --workers 2 --worker-class gevent --timeout 3 --control-socket "$WORK/gunicorn.ctl" app:app
+nginx_up
 mark "gunicorn (gevent workers x2, --timeout 3) on 127.0.0.1:$APP, nginx on 127.0.0.1:$NGX; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 10 --duration 40 --paths '/api/docs=4,/api/search=5,/health=1,/nope=1'
 sleep 14
@@ -44,16 +29,12 @@ for i in 1 2 3 4 5; do
 done
 wait "${CURLS[@]}" 2>/dev/null || true
 mark "trigger requests ended: $(tr '\n' ' ' <"$WORK/trigger.out")"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
-kill -TERM "$(cat "$WORK/gunicorn.pid")"; sleep 1.5
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # gunicorn-gevent-timeout
 
-gunicorn $("$BLIND_VENV/bin/gunicorn" --version 2>&1 | awk '{print $2}' | tr -d '()') from PyPI with 2 **gevent** workers (gevent $("$BLIND_VENV/bin/python" -c 'import gevent; print(gevent.__version__)')) and \`--timeout 3\` serves a WSGI app
+gunicorn $(blind_gunicorn_version) from PyPI with 2 **gevent** workers (gevent $(py_version gevent)) and \`--timeout 3\` serves a WSGI app
 (\`app.py\`) on \`127.0.0.1:$APP\` behind nginx (\`127.0.0.1:$NGX\`). Under a steady 10 requests/s (/api/search waits
 0.8 s on I/O, which gevent multiplexes) five requests to /pdf, 0.5 s apart, each run 8 s of pure-Python CPU work
 that never yields to gevent's loop: the workers cannot heartbeat, the arbiter logs \`[CRITICAL] WORKER TIMEOUT

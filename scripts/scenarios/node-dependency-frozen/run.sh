@@ -10,7 +10,7 @@ source "$(dirname "$0")/../blind-common/lib.sh"
 NGX=32280 APP=32281 RANK=32282
 HERE="$(cd "$(dirname "$0")" && pwd)"
 
-port_free $NGX; port_free $APP; port_free $RANK
+port_free $NGX $APP $RANK
 prepare
 cp "$HERE/app.js" "$WORK/"
 cat >"$WORK/ranking.py" <<'PY'
@@ -24,27 +24,14 @@ class H(BaseHTTPRequestHandler):
 ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 PY
 
-{ nginx_head; cat <<CONF
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name recommend.local;
-        location / {
-            proxy_pass http://127.0.0.1:$APP;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
+nginx_proxy recommend.local "http://127.0.0.1:$APP"
 
-$PY -u "$WORK/ranking.py" $RANK >>"$WORK/ranking.out" 2>&1 &
-RANK_PID=$!; track $RANK_PID
+spawn ranking.out $PY -u "$WORK/ranking.py" $RANK
+RANK_PID=$SPAWNED
 on_exit "kill -CONT $RANK_PID 2>/dev/null"
 wait_port $RANK
-PORT=$APP RANK_PORT=$RANK node "$WORK/app.js" >>"$WORK/app.log" 2>&1 &
-track $!
-wait_port $APP
-nginx_start
-wait_port $NGX
+app_start app.log 10 env PORT=$APP RANK_PORT=$RANK node "$WORK/app.js"
+nginx_up
 mark "ranking service on 127.0.0.1:$RANK, Node recommend service on 127.0.0.1:$APP, nginx on 127.0.0.1:$NGX; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 8 --duration 40 --paths '/recommend/7=7,/nope=1'
 sleep 13
@@ -53,10 +40,7 @@ mark "ranking service frozen (SIGSTOP)"
 sleep 12
 kill -CONT $RANK_PID
 mark "ranking service resumed (SIGCONT)"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # node-dependency-frozen

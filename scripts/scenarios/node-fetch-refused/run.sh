@@ -9,7 +9,7 @@ source "$(dirname "$0")/../blind-common/lib.sh"
 NGX=32140 APP=32141 INV=32142
 HERE="$(cd "$(dirname "$0")" && pwd)"
 
-port_free $NGX; port_free $APP; port_free $INV
+port_free $NGX $APP $INV
 prepare
 cp "$HERE/app.js" "$WORK/"
 cat >"$WORK/inventory.py" <<'PY'
@@ -21,25 +21,12 @@ class H(BaseHTTPRequestHandler):
 ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 PY
 
-{ nginx_head; cat <<CONF
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name catalog.local;
-        location / {
-            proxy_pass http://127.0.0.1:$APP;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
+nginx_proxy catalog.local "http://127.0.0.1:$APP"
 
-start_inv() { $PY -u "$WORK/inventory.py" $INV >>"$WORK/inventory.out" 2>&1 & INV_PID=$!; track $INV_PID; wait_port $INV; }
+start_inv() { spawn inventory.out $PY -u "$WORK/inventory.py" $INV; INV_PID=$SPAWNED; wait_port $INV; }
 start_inv
-PORT=$APP INV_PORT=$INV node "$WORK/app.js" >>"$WORK/app.log" 2>&1 &
-track $!
-wait_port $APP
-nginx_start
-wait_port $NGX
+app_start app.log 10 env PORT=$APP INV_PORT=$INV node "$WORK/app.js"
+nginx_up
 mark "inventory on 127.0.0.1:$INV, Node $(node --version) catalog on 127.0.0.1:$APP, nginx on 127.0.0.1:$NGX; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 10 --duration 40 --paths '/catalog/42=6,/health=2,/nope=1'
 sleep 13
@@ -48,10 +35,7 @@ mark "inventory stopped: 127.0.0.1:$INV refuses connections"
 sleep 12
 start_inv
 mark "inventory back"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # node-fetch-refused

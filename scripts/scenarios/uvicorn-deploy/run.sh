@@ -10,21 +10,11 @@ NGX=32130 APP=32131
 HERE="$(cd "$(dirname "$0")" && pwd)"
 
 py_deps
-port_free $NGX; port_free $APP
+port_free $NGX $APP
 prepare
 cp "$HERE/app.py" "$WORK/"
 
-{ nginx_head; cat <<CONF
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name items.local;
-        location / {
-            proxy_pass http://127.0.0.1:$APP;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
+nginx_proxy items.local "http://127.0.0.1:$APP"
 
 # The way a systemd unit runs it: stdout/stderr to the journal, which stamps each
 # line; here `journalctl -o short-iso`'s layout, written by the script's own
@@ -39,8 +29,7 @@ start_app() {
   APP_PID=$(cat "$WORK/app.pid"); track $APP_PID
 }
 start_app v41
-nginx_start
-wait_port $NGX
+nginx_up
 mark "uvicorn (FastAPI v41) on 127.0.0.1:$APP, nginx on 127.0.0.1:$NGX; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 10 --duration 40 --paths '/api/items=7,/health=2,/nope=1'
 sleep 15
@@ -49,16 +38,13 @@ mark "deploy: SIGTERM to uvicorn v41 (pid $APP_PID)"
 sleep 4
 start_app v42
 mark "deploy: uvicorn v42 listening"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
-kill -TERM "$APP_PID" 2>/dev/null || true; sleep 1
+on_stop 'kill -TERM "$APP_PID" 2>/dev/null; sleep 1'
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # uvicorn-deploy
 
-A FastAPI service (\`app.py\`) under plain uvicorn $("$BLIND_VENV/bin/python" -c 'import uvicorn; print(uvicorn.__version__)') with its default logging (\`INFO:     Started server process
+A FastAPI service (\`app.py\`) under plain uvicorn $(py_version uvicorn) with its default logging (\`INFO:     Started server process
 [N]\`, no timestamps) on \`127.0.0.1:$APP\` behind nginx (\`127.0.0.1:$NGX\`) is redeployed under a steady 10 requests/s:
 SIGTERM to v41 (uvicorn logs \`Shutting down\`, \`Waiting for application shutdown.\`, \`Finished server process [N]\`),
 4 s, v42 starts (\`Uvicorn running on http://127.0.0.1:$APP\`). nginx answers **502** \`connect() failed (111:
