@@ -270,10 +270,11 @@ func readLog(ctx context.Context, f *inputFile, opts parser.Options, out chan<- 
 		n = 0
 		return true
 	}
-	// Stack traces are one event (nginx's own logs have none: no grouping,
-	// which also keeps the access log's hot path lean).
+	// Stack traces are one event. The access log has none (no grouping keeps
+	// its hot path lean); the error log has them when nginx relays what a
+	// FastCGI application wrote to stderr, newlines included.
 	var g *parser.Grouper
-	if opts.Source != parser.SourceNginxAccess && opts.Source != parser.SourceNginxError {
+	if opts.Source != parser.SourceNginxAccess {
 		g = parser.NewGrouper(0, 0)
 	}
 	// handle parses one line or group. A kept event without a time of its

@@ -62,10 +62,11 @@ func runParse(ctx context.Context, e *env, args []string) error {
 		_, err := out.Write(buf)
 		return err
 	}
-	// A stack trace is one event. nginx writes none, so its logs skip the
-	// grouper and keep the parser's hot path as measured.
+	// A stack trace is one event. The access log has none, so it skips the
+	// grouper and keeps the parser's hot path as measured; the error log
+	// has them when nginx relays a FastCGI application's stderr.
 	var g *parser.Grouper
-	if opts.Source != parser.SourceNginxAccess && opts.Source != parser.SourceNginxError {
+	if opts.Source != parser.SourceNginxAccess {
 		g = parser.NewGrouper(0, 0)
 	}
 	err = eachLine(stdin, func(line []byte) error {
