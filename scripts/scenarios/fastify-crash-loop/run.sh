@@ -12,51 +12,29 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 
 node_deps
 [ -d "$BLIND_NPM/node_modules/fastify" ] || (cd "$BLIND_NPM" && npm install --no-audit --no-fund fastify@5.12.8 >/dev/null)
-port_free $NGX; port_free $APP
+port_free $NGX $APP
 prepare
 cp "$HERE/app.js" "$WORK/"
-ln -s "$BLIND_NPM/node_modules" "$WORK/node_modules"
+node_link
 
-{ nginx_head; cat <<CONF
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name orders.local;
-        location / {
-            proxy_pass http://127.0.0.1:$APP;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
+nginx_proxy orders.local "http://127.0.0.1:$APP"
 
-cat >"$WORK/loop.sh" <<LOOP
-while true; do PORT=$APP node $WORK/app.js; sleep 2; done
-LOOP
-bash "$WORK/loop.sh" >>"$WORK/app.log" 2>&1 &
-LOOP_PID=$!; track $LOOP_PID
-stop_loop() { local kids; kids=$(pgrep -P $LOOP_PID || true); kill $LOOP_PID 2>/dev/null || true; [ -z "$kids" ] || kill $kids 2>/dev/null || true; }
-on_exit stop_loop
+shell_loop app.log "PORT=$APP node $WORK/app.js"
 wait_port $APP 20
-nginx_start
-wait_port $NGX
-mark "Fastify $(node -p "require('$BLIND_NPM/node_modules/fastify/package.json').version") app on 127.0.0.1:$APP under a shell restart loop, nginx on 127.0.0.1:$NGX; steady load begins"
+nginx_up
+mark "Fastify $(npm_version fastify) app on 127.0.0.1:$APP under a shell restart loop, nginx on 127.0.0.1:$NGX; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 10 --duration 45 --paths '/api/orders=7,/health=2,/nope=1'
 sleep 12
 for i in 1 2 3; do
-  mark "trigger: GET /webhook?payload=... (bad JSON, try $i)"
-  curl -s -o /dev/null -w '%{http_code}\n' "http://127.0.0.1:$NGX/webhook?payload=%7Bid" >>"$WORK/trigger.out" || true
+  trigger "/webhook?payload=%7Bid" "bad JSON, try $i"
   sleep 8
 done
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
-stop_loop; sleep 0.5
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # fastify-crash-loop
 
-An orders API (\`app.js\`: Fastify $(node -p "require('$BLIND_NPM/node_modules/fastify/package.json').version") with its pino logger, Node $(node --version)) on \`127.0.0.1:$APP\` behind nginx
+An orders API (\`app.js\`: Fastify $(npm_version fastify) with its pino logger, Node $(node --version)) on \`127.0.0.1:$APP\` behind nginx
 (\`127.0.0.1:$NGX\`) runs under a bare shell loop (\`while true; do node app.js; sleep 2; done\`) that logs nothing itself.
 Under a steady 10 requests/s a webhook with a bad payload arrives three times, 8 s apart: \`JSON.parse\` throws inside a
 \`setImmediate\` callback, outside Fastify's promise chain, so nothing catches it; Node prints the throw location, the

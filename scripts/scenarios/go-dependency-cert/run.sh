@@ -10,7 +10,7 @@ source "$(dirname "$0")/../blind-common/lib.sh"
 NGX=32220 APP=32221 RATES=32222
 HERE="$(cd "$(dirname "$0")" && pwd)"
 
-port_free $NGX; port_free $APP; port_free $RATES
+port_free $NGX $APP $RATES
 prepare
 mkdir -p "$WORK/src" "$WORK/pki"
 cp "$HERE/main.go.txt" "$WORK/src/main.go"
@@ -36,26 +36,13 @@ ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); ctx.load_cert_chain(sys.argv[2], 
 srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
 srv.serve_forever()
 PY
-start_rates() { $PY -u "$WORK/rates.py" $RATES "$WORK/pki/$1.pem" "$WORK/pki/$1.key" >>"$WORK/rates.out" 2>&1 & RATES_PID=$!; track $RATES_PID; wait_port $RATES; }
+start_rates() { spawn rates.out $PY -u "$WORK/rates.py" $RATES "$WORK/pki/$1.pem" "$WORK/pki/$1.key"; RATES_PID=$SPAWNED; wait_port $RATES; }
 
-{ nginx_head; cat <<CONF
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name currency.local;
-        location / {
-            proxy_pass http://127.0.0.1:$APP;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
+nginx_proxy currency.local "http://127.0.0.1:$APP"
 
 start_rates company
-PORT=$APP RATES_URL="https://127.0.0.1:$RATES/rates" RATES_CA="$WORK/pki/company-ca.pem" "$WORK/currency" >>"$WORK/app.log" 2>&1 &
-track $!
-wait_port $APP
-nginx_start
-wait_port $NGX
+app_start app.log 10 env PORT=$APP RATES_URL="https://127.0.0.1:$RATES/rates" RATES_CA="$WORK/pki/company-ca.pem" "$WORK/currency"
+nginx_up
 mark "rates service (TLS, company CA) on 127.0.0.1:$RATES, Go currency service on 127.0.0.1:$APP, nginx on 127.0.0.1:$NGX; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 8 --duration 40 --paths '/convert=5,/health=2,/nope=1'
 sleep 13
@@ -66,10 +53,7 @@ sleep 12
 kill $RATES_PID; wait $RATES_PID 2>/dev/null || true
 start_rates company
 mark "rates service back on the company CA's certificate"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # go-dependency-cert

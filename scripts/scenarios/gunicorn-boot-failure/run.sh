@@ -16,17 +16,7 @@ mkdir -p "$WORK/release"
 cp "$HERE/app.py" "$WORK/release/app.py"
 SOCK="$WORK/app.sock"
 
-{ nginx_head; cat <<CONF
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name api.local;
-        location / {
-            proxy_pass http://unix:$SOCK;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
+nginx_proxy api.local "http://unix:$SOCK"
 
 start_guni() {
   "$BLIND_VENV/bin/gunicorn" --chdir "$WORK/release" --bind "unix:$SOCK" --workers 2 \
@@ -35,8 +25,7 @@ start_guni() {
 }
 start_guni
 for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.2; done
-nginx_start
-wait_port $NGX
+nginx_up
 mark "gunicorn 27 (2 sync workers) on unix:$SOCK, nginx on 127.0.0.1:$NGX; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 10 --duration 40 --paths '/api/items=8,/nope=1'
 sleep 14
@@ -50,11 +39,8 @@ cp "$HERE/app.py" "$WORK/release/app.py"
 start_guni
 for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.2; done
 mark "rollback: previous release started"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
-kill -TERM $GUNI_PID 2>/dev/null || true; sleep 1.5
+on_stop 'kill -TERM $GUNI_PID 2>/dev/null; sleep 1.5'
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # gunicorn-boot-failure

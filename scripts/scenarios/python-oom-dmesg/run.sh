@@ -10,48 +10,23 @@ source "$(dirname "$0")/../blind-common/lib.sh"
 NGX=32050 APP=32051 LIMIT_MB=96
 HERE="$(cd "$(dirname "$0")" && pwd)"
 
-port_free $NGX; port_free $APP
+port_free $NGX $APP
 blind_memcg blind-pyoom $LIMIT_MB
 prepare
 cp "$HERE/app.py" "$WORK/"
 
-{ nginx_head; cat <<CONF
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name export.local;
-        location / {
-            proxy_pass http://127.0.0.1:$APP;
-            proxy_read_timeout 30s;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
+nginx_proxy export.local "http://127.0.0.1:$APP" "proxy_read_timeout 30s"
 
-# The loop many hosts run instead of a supervisor; it writes nothing itself.
-cat >"$WORK/loop.sh" <<LOOP
-while true; do PORT=$APP $PY -u $WORK/app.py; sleep 2; done
-LOOP
-bash -c "$BLIND_IN_MEMCG" "$BLIND_CG" bash "$WORK/loop.sh" >>"$WORK/app.log" 2>&1 &
-LOOP_PID=$!; track $LOOP_PID
-# The loop and the app it runs (found by the loop's pid, its parent).
-stop_loop() { local kids; kids=$(pgrep -P $LOOP_PID || true); kill $LOOP_PID 2>/dev/null || true; [ -z "$kids" ] || kill $kids 2>/dev/null || true; }
-on_exit stop_loop
+# The loop many hosts run instead of a supervisor.
+shell_loop app.log "PORT=$APP $PY -u $WORK/app.py" "$BLIND_CG"
 wait_port $APP
-nginx_start
-wait_port $NGX
-DMESG_FROM=$(date -u +%s)
+nginx_up
+kern_since
 mark "app (python3 stdlib http.server) in memory cgroup blind-pyoom (${LIMIT_MB} MiB) on 127.0.0.1:$APP under a shell restart loop, nginx on 127.0.0.1:$NGX; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 10 --duration 40 --paths '/api/items=6,/api/stats=3,/health=1,/favicon.ico=1' --timeout 20
 sleep 15
-mark "trigger: GET /export?all=1 (allocates without bound)"
-code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$NGX/export?all=1" || true)
-mark "trigger request ended: $code"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
-stop_loop; sleep 0.5
+trigger "/export?all=1" "allocates without bound"
+wind_down
 
 dmesg --time-format iso >"$WORK/dmesg-iso.all"
 dmesg -T >"$WORK/dmesg-t.all"

@@ -9,28 +9,17 @@ source "$(dirname "$0")/../blind-common/lib.sh"
 NGX=32170 APP=32171
 HERE="$(cd "$(dirname "$0")" && pwd)"
 
-port_free $NGX; port_free $APP
+port_free $NGX $APP
 prepare
 cp "$HERE/app.py" "$WORK/"
 
-{ nginx_head; cat <<CONF
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name media.local;
-        location / {
-            proxy_pass http://127.0.0.1:$APP;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
+nginx_proxy media.local "http://127.0.0.1:$APP"
 
-uwsgi --plugin python3 --master --processes 2 --http-socket "127.0.0.1:$APP" --chdir "$WORK" --wsgi-file "$WORK/app.py" \
-  --callable app --pidfile "$WORK/uwsgi.pid" --logto "$WORK/uwsgi.log" --die-on-term --log-date >>"$WORK/uwsgi.out" 2>&1 &
-UWSGI_PID=$!; track $UWSGI_PID
+spawn uwsgi.out uwsgi --plugin python3 --master --processes 2 --http-socket "127.0.0.1:$APP" --chdir "$WORK" --wsgi-file "$WORK/app.py" \
+  --callable app --pidfile "$WORK/uwsgi.pid" --logto "$WORK/uwsgi.log" --die-on-term --log-date
+on_stop "kill -TERM \$(cat '$WORK/uwsgi.pid') 2>/dev/null; sleep 1"
 wait_port $APP 15
-nginx_start
-wait_port $NGX
+nginx_up
 mark "uWSGI $(uwsgi --version) (2 workers, http-socket) on 127.0.0.1:$APP, nginx on 127.0.0.1:$NGX; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 10 --duration 40 --paths '/api/media=6,/thumbnail/7=3,/nope=1'
 sleep 14
@@ -40,11 +29,7 @@ for i in 1 2 3 4 5 6; do
   sleep 1.7
 done
 mark "corrupt uploads ended: $(tr '\n' ' ' <"$WORK/trigger.out")"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
-kill -TERM "$(cat "$WORK/uwsgi.pid")" 2>/dev/null || true; sleep 1
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # uwsgi-segfault
