@@ -10,8 +10,8 @@ NGX=32200 APP=32201 SCORE=32202
 HERE="$(cd "$(dirname "$0")" && pwd)"
 
 py_deps
-[ -d "$BLIND_VENV/lib/python3.11/site-packages/requests" ] || "$BLIND_VENV/bin/pip" install -q requests==2.34.2
-port_free $NGX; port_free $APP; port_free $SCORE
+py_extra requests requests==2.34.2
+port_free $NGX $APP $SCORE
 prepare
 cp "$HERE/app.py" "$WORK/"
 cat >"$WORK/score.py" <<'PY'
@@ -28,28 +28,13 @@ class H(BaseHTTPRequestHandler):
 ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 PY
 
-{ nginx_head; cat <<CONF
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name shop.local;
-        location / {
-            proxy_pass http://127.0.0.1:$APP;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
+nginx_proxy shop.local "http://127.0.0.1:$APP"
 
-$PY -u "$WORK/score.py" $SCORE "$WORK/slow" >>"$WORK/score.out" 2>&1 &
-track $!
+spawn score.out $PY -u "$WORK/score.py" $SCORE "$WORK/slow"
 wait_port $SCORE
-"$BLIND_VENV/bin/gunicorn" --chdir "$WORK" --bind 127.0.0.1:$APP --workers 2 --threads 8 --worker-class gthread \
-  --error-logfile "$WORK/gunicorn.log" --pid "$WORK/gunicorn.pid" --control-socket "$WORK/gunicorn.ctl" \
-  --env "SCORE_PORT=$SCORE" app:app &
-track $!
-wait_port $APP 20
-nginx_start
-wait_port $NGX
+blind_gunicorn --workers 2 --threads 8 --worker-class gthread --control-socket "$WORK/gunicorn.ctl" \
+  --env "SCORE_PORT=$SCORE" app:app
+nginx_up
 mark "fraud-scoring service on 127.0.0.1:$SCORE, gunicorn (checkout, requests timeout 2 s) on 127.0.0.1:$APP, nginx on 127.0.0.1:$NGX; steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 6 --duration 40 --paths '/checkout=4,/health=1,/nope=1'
 sleep 13
@@ -58,16 +43,12 @@ mark "scoring service slow: 5 s per answer"
 sleep 12
 rm -f "$WORK/slow"
 mark "scoring service fast again"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
-kill -TERM "$(cat "$WORK/gunicorn.pid")"; sleep 1.5
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # requests-read-timeout
 
-A checkout WSGI app (\`app.py\`, requests $("$BLIND_VENV/bin/python" -c 'import requests; print(requests.__version__)') with \`timeout=2\`) under gunicorn $("$BLIND_VENV/bin/gunicorn" --version 2>&1 | awk '{print $2}' | tr -d '()') (gthread, \`127.0.0.1:$APP\`) behind nginx
+A checkout WSGI app (\`app.py\`, requests $(py_version requests) with \`timeout=2\`) under gunicorn $(blind_gunicorn_version) (gthread, \`127.0.0.1:$APP\`) behind nginx
 (\`127.0.0.1:$NGX\`) scores every order with a fraud-scoring service (\`127.0.0.1:$SCORE\`). Under a steady 6 requests/s the
 scoring service takes 5 s per answer for 12 s: requests raises \`requests.exceptions.ReadTimeout:
 HTTPConnectionPool(host='127.0.0.1', port=$SCORE): Read timed out. (read timeout=2)\`, gunicorn logs \`Error handling
