@@ -10,40 +10,25 @@ source "$(dirname "$0")/../blind-common/lib.sh"
 NGX=32060 APP=32061
 HERE="$(cd "$(dirname "$0")" && pwd)"
 
-port_free $NGX; port_free $APP
+port_free $NGX $APP
 prepare
 mkdir -p "$WORK/src"
 cp "$HERE/main.go.txt" "$WORK/src/main.go"
 (cd "$WORK/src" && printf 'module pricing\n\ngo 1.22\n' >go.mod && GOFLAGS=-mod=mod go build -o "$WORK/pricing" .)
 
-{ nginx_head; cat <<CONF
-    server {
-        listen 127.0.0.1:$NGX;
-        server_name pricing.local;
-        location / {
-            proxy_pass http://127.0.0.1:$APP;
-            proxy_read_timeout 5s;
-        }
-    }
-}
-CONF
-} >"$WORK/nginx.conf"
+nginx_proxy pricing.local "http://127.0.0.1:$APP" "proxy_read_timeout 5s"
 
+# A service with LimitNOFILE=32.
 (ulimit -n 32; PORT=$APP exec "$WORK/pricing") >>"$WORK/app.log" 2>&1 &
 track $!
 wait_port $APP
-nginx_start
-wait_port $NGX
+nginx_up
 mark "Go net/http service (ulimit -n 32) on 127.0.0.1:$APP, nginx on 127.0.0.1:$NGX (proxy_read_timeout 5s); steady load begins"
 load_start --base "http://127.0.0.1:$NGX" --rate 8 --duration 45 --paths '/api/price=6,/api/currency=2,/nope=1'
 sleep 14
-mark "burst: 20 requests/s on /slow (2.5 s each) for 8 s"
-$PY "$COMMON/load.py" --base "http://127.0.0.1:$NGX" --rate 20 --duration 8 --paths '/slow=1' --ua burst --seed 2 >>"$WORK/load.out" 2>&1
-mark "burst ended"
-load_wait
-mark "load ended"
-sleep 1
-nginx_stop
+burst "burst: 20 requests/s on /slow (2.5 s each) for 8 s" \
+  --rate 20 --duration 8 --paths '/slow=1' --ua burst --seed 2
+wind_down
 
 cat >"$WORK/README.in" <<MD
 # go-fd-exhaustion
