@@ -142,36 +142,45 @@ func InferAccessFormat(lines [][]byte) (format string, matched int, err error) {
 	return format, matched, nil
 }
 
-// inferText infers a text (non-JSON) format.
-func inferText(sample [][]byte) (string, error) {
+// inferCommonest tokenises the non-empty sample lines and returns those
+// of the most common skeleton (the first seen wins a tie), nil if none.
+func inferCommonest(sample [][]byte, tokenize func(string) (*inferLine, bool)) []*inferLine {
 	groups := map[string][]*inferLine{}
 	var order []string
 	for _, l := range sample {
 		if len(l) == 0 {
 			continue
 		}
-		il := inferTokenize(string(l))
-		if len(il.fields) == 0 {
+		il, ok := tokenize(string(l))
+		if !ok {
 			continue
 		}
-		if _, ok := groups[il.skel]; !ok {
+		if _, seen := groups[il.skel]; !seen {
 			order = append(order, il.skel)
 		}
 		groups[il.skel] = append(groups[il.skel], il)
 	}
+	var best []*inferLine
+	for _, k := range order {
+		if len(groups[k]) > len(best) {
+			best = groups[k]
+		}
+	}
+	return best
+}
+
+// inferText infers a text (non-JSON) format.
+func inferText(sample [][]byte) (string, error) {
 	// The most common skeleton is the format; lines of other skeletons
 	// (a garbage request line, a value with an unexpected space) still
 	// parse with it when the difference sits inside one field.
-	best := ""
-	for _, k := range order {
-		if best == "" || len(groups[k]) > len(groups[best]) {
-			best = k
-		}
-	}
-	if best == "" {
+	rows := inferCommonest(sample, func(l string) (*inferLine, bool) {
+		il := inferTokenize(l)
+		return il, len(il.fields) > 0
+	})
+	if rows == nil {
 		return "", errors.New("no fields found in the lines")
 	}
-	rows := groups[best]
 	cols := make([]inferCol, len(rows[0].fields))
 	for i := range cols {
 		c := &cols[i]
@@ -1552,28 +1561,10 @@ func inferAllHostNames(c *inferCol) bool {
 // the invalid JSON nginx writes for unquoted upstream variables ("us":502, 200)
 // is read too.
 func inferJSON(sample [][]byte) (string, error) {
-	groups := map[string][]*inferLine{}
-	var order []string
-	for _, l := range sample {
-		il, ok := inferJSONTokenize(string(l))
-		if !ok {
-			continue
-		}
-		if _, ok := groups[il.skel]; !ok {
-			order = append(order, il.skel)
-		}
-		groups[il.skel] = append(groups[il.skel], il)
-	}
-	best := ""
-	for _, k := range order {
-		if best == "" || len(groups[k]) > len(groups[best]) {
-			best = k
-		}
-	}
-	if best == "" {
+	rows := inferCommonest(sample, inferJSONTokenize)
+	if rows == nil {
 		return "", errors.New("no JSON object with plain values found")
 	}
-	rows := groups[best]
 	cols := make([]inferCol, len(rows[0].fields))
 	used := map[string]bool{}
 	for i := range cols {
