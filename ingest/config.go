@@ -16,6 +16,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/culprit-dev/culprit/internal/nginxconf"
 	"github.com/culprit-dev/culprit/internal/record"
 	"github.com/culprit-dev/culprit/parser"
 )
@@ -192,131 +193,11 @@ func (c *Config) resolveNginxConf() error {
 // returns the log_format string of the access_log written at one of paths
 // (file globs, as a source's paths), in the form CompileAccessFormat takes.
 func NginxAccessFormat(conf string, paths []string) (string, error) {
-	dirs, err := nginxDirectives(conf, filepath.Dir(conf), 0)
+	ds, err := nginxconf.Load(conf)
 	if err != nil {
 		return "", err
 	}
-	formats := map[string]string{"combined": parser.DefaultLogFormat}
-	for _, d := range dirs {
-		if d[0] == "log_format" && len(d) >= 3 {
-			args, esc := d[2:], ""
-			if strings.HasPrefix(args[0], "escape=") {
-				if args[0] != "escape=default" {
-					esc = args[0] + " "
-				}
-				args = args[1:]
-			}
-			formats[d[1]] = esc + strings.Join(args, "")
-		}
-	}
-	var logged []string
-	for _, d := range dirs {
-		if d[0] != "access_log" || len(d) < 2 || d[1] == "off" {
-			continue
-		}
-		logged = append(logged, d[1])
-		name := "combined"
-		if len(d) >= 3 && !strings.Contains(d[2], "=") {
-			name = d[2]
-		}
-		for _, g := range paths {
-			if ok, _ := filepath.Match(g, d[1]); !ok && g != d[1] {
-				continue
-			}
-			f, ok := formats[name]
-			if !ok {
-				return "", fmt.Errorf("%s: access_log %s uses log_format %q, which the configuration does not define", conf, d[1], name)
-			}
-			return f, nil
-		}
-	}
-	return "", fmt.Errorf("%s: no access_log writes to %s (access_log paths: %s)", conf, strings.Join(paths, ", "), strings.Join(logged, ", "))
-}
-
-// nginxDirectives returns the simple directives (name and arguments,
-// quotes removed) of an nginx configuration file and the files it
-// includes, in order. Blocks are flattened: an access_log means the same
-// wherever it stands.
-func nginxDirectives(path, root string, depth int) ([][]string, error) {
-	if depth > 16 {
-		return nil, fmt.Errorf("%s: includes nested too deep", path)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var out [][]string
-	var words []string
-	var w strings.Builder
-	inWord := false
-	end := func() {
-		if inWord {
-			words = append(words, w.String())
-			w.Reset()
-			inWord = false
-		}
-	}
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		switch {
-		case c == '#' && !inWord:
-			for i < len(b) && b[i] != '\n' {
-				i++
-			}
-		case c == '"' || c == '\'':
-			// A quoted string, with nginx's escapes: \t \r \n, and a
-			// backslash before a quote or a backslash keeps that byte.
-			inWord = true
-			for i++; i < len(b) && b[i] != c; i++ {
-				if b[i] == '\\' && i+1 < len(b) {
-					switch b[i+1] {
-					case 't':
-						w.WriteByte('\t')
-						i++
-						continue
-					case 'r':
-						w.WriteByte('\r')
-						i++
-						continue
-					case 'n':
-						w.WriteByte('\n')
-						i++
-						continue
-					case '"', '\'', '\\':
-						i++
-					}
-				}
-				w.WriteByte(b[i])
-			}
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
-			end()
-		case c == ';' || c == '{' || c == '}':
-			end()
-			if c == ';' && len(words) > 0 {
-				if words[0] == "include" && len(words) == 2 {
-					pat := words[1]
-					if !filepath.IsAbs(pat) {
-						pat = filepath.Join(root, pat)
-					}
-					files, _ := filepath.Glob(pat)
-					for _, f := range files {
-						inc, err := nginxDirectives(f, root, depth+1)
-						if err != nil {
-							return nil, err
-						}
-						out = append(out, inc...)
-					}
-				} else {
-					out = append(out, words)
-				}
-			}
-			words = nil
-		default:
-			inWord = true
-			w.WriteByte(c)
-		}
-	}
-	return out, nil
+	return nginxconf.AccessFormat(conf, ds, paths)
 }
 
 // SetDefaults fills every unset option.

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/culprit-dev/culprit/internal/record"
@@ -562,18 +561,12 @@ func (fw *follower) inferFormat(data []byte, midLine bool) {
 	// every request it held) may be named by later lines: look again now
 	// and then, while some are unnamed.
 	fw.reads++
-	if fw.reads%64 == 0 && inferPlaceholders(fw.format) > 0 {
+	if fw.reads%64 == 0 && parser.UnnamedFields(fw.format) > 0 {
 		// With the head: a read may hold one line, too little to name
 		// fields by, and the head's lines say what the others look like.
 		lines, _ := fw.headLines()
 		fw.adopt(append(lines, splitLines(data, inferSample)...), "log_format refined: inferred again from the head and the lines just read")
 	}
-}
-
-// inferPlaceholders counts the fields of an inferred format that
-// inference could not name ($field_N, $upstream_list_N).
-func inferPlaceholders(format string) int {
-	return strings.Count(format, "$field_") + strings.Count(format, "$upstream_list_")
 }
 
 // adopt infers a format from lines and keeps it if it reads more of them
@@ -595,7 +588,7 @@ func (fw *follower) adopt(lines [][]byte, why string) {
 			}
 		}
 	}
-	if n < cur || n == cur && (fw.check == nil || inferPlaceholders(format) >= inferPlaceholders(fw.format)) {
+	if n < cur || n == cur && (fw.check == nil || parser.UnnamedFields(format) >= parser.UnnamedFields(fw.format)) {
 		return // no better: it reads fewer lines, or as many with no more fields named
 	}
 	p, err := parser.New(parser.Options{Source: parser.SourceNginxAccess, LogFormat: format})

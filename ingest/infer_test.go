@@ -166,7 +166,7 @@ func TestShip_RefinesAFormatTheHeadLeftUnnamed(t *testing.T) {
 	startShipper(t, cfg, sink)
 	n := countLines(head)
 	waitFor(t, 5*time.Second, "the head", func() bool { return len(sink.snapshot()) == n })
-	if f := sink.snapshot()[0].LogFormat; inferPlaceholders(f) == 0 {
+	if f := sink.snapshot()[0].LogFormat; parser.UnnamedFields(f) == 0 {
 		t.Fatalf("the head named every field, the test cannot tell: %q", f)
 	}
 	// One read per append: refinement looks every 64 reads.

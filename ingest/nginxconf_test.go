@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/culprit-dev/culprit/internal/nginxconf"
 	"github.com/culprit-dev/culprit/parser"
 )
 
@@ -27,11 +28,12 @@ func TestNginxAccessFormat_Scenarios(t *testing.T) {
 		if json.Unmarshal(data, &tr) != nil || tr.LogFormat == "" {
 			continue
 		}
-		dirs, err := nginxDirectives(conf, filepath.Dir(conf), 0)
+		dirs, err := nginxconf.Load(conf)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, d := range dirs {
+		for _, dir := range dirs {
+			d := dir.Args
 			if d[0] != "access_log" || d[1] == "off" {
 				continue
 			}

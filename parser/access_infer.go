@@ -142,6 +142,12 @@ func InferAccessFormat(lines [][]byte) (format string, matched int, err error) {
 	return format, matched, nil
 }
 
+// UnnamedFields counts the fields of a format InferAccessFormat built that
+// it could not name ($field_N, $upstream_list_N): more lines may name them.
+func UnnamedFields(format string) int {
+	return strings.Count(format, "$field_") + strings.Count(format, "$upstream_list_")
+}
+
 // inferCommonest tokenises the non-empty sample lines and returns those
 // of the most common skeleton (the first seen wins a tie), nil if none.
 func inferCommonest(sample [][]byte, tokenize func(string) (*inferLine, bool)) []*inferLine {

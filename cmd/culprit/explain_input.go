@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/culprit-dev/culprit/internal/nginxconf"
 	"github.com/culprit-dev/culprit/parser"
 )
 
@@ -125,52 +126,15 @@ func collectInputs(args []string) ([]*inputFile, []string, map[string]string, er
 		if err != nil {
 			continue // a conf we cannot read only loses a hint
 		}
-		formats = append(formats, logFormatsFromConf(string(data))...)
-		for addr, name := range upstreamGroupsFromConf(string(data)) {
+		ds := nginxconf.Parse(data)
+		for _, f := range nginxconf.LogFormats(ds) {
+			formats = append(formats, f.Format)
+		}
+		for addr, name := range nginxconf.UpstreamServers(ds) {
 			groups[addr] = name
 		}
 	}
 	return files, formats, groups, nil
-}
-
-// upstreamGroupsFromConf maps each server address of the configuration's
-// `upstream NAME { server ADDR ...; }` blocks to NAME.
-func upstreamGroupsFromConf(conf string) map[string]string {
-	out := map[string]string{}
-	for {
-		i := strings.Index(conf, "upstream")
-		if i < 0 {
-			return out
-		}
-		before := byte('\n')
-		if i > 0 {
-			before = conf[i-1]
-		}
-		conf = conf[i+len("upstream"):]
-		if before != ' ' && before != '\t' && before != '\n' && before != ';' && before != '{' && before != '}' {
-			continue
-		}
-		open := strings.IndexByte(conf, '{')
-		semi := strings.IndexByte(conf, ';')
-		if open < 0 || semi >= 0 && semi < open {
-			continue // a directive such as proxy_next_upstream, not a block
-		}
-		name := strings.TrimSpace(conf[:open])
-		if name == "" || strings.ContainsAny(name, " \t\n") {
-			continue
-		}
-		end := strings.IndexByte(conf[open:], '}')
-		if end < 0 {
-			return out
-		}
-		for _, stmt := range strings.Split(conf[open+1:open+end], ";") {
-			fields := strings.Fields(stmt)
-			if len(fields) >= 2 && fields[0] == "server" {
-				out[fields[1]] = name
-			}
-		}
-		conf = conf[open+end:]
-	}
 }
 
 func validSource(s parser.Source) bool {
@@ -180,75 +144,6 @@ func validSource(s parser.Source) bool {
 		}
 	}
 	return false
-}
-
-// logFormatsFromConf extracts every log_format directive of an nginx
-// configuration: `log_format name [escape=json] 'part' "part" ...;`.
-func logFormatsFromConf(conf string) []string {
-	var out []string
-	for {
-		i := strings.Index(conf, "log_format")
-		if i < 0 {
-			return out
-		}
-		conf = conf[i+len("log_format"):]
-		if len(conf) == 0 || (conf[0] != ' ' && conf[0] != '\t' && conf[0] != '\n') {
-			continue
-		}
-		var toks []string
-		var cur strings.Builder
-		inTok, quote := false, byte(0)
-		j := 0
-	scan:
-		for ; j < len(conf); j++ {
-			c := conf[j]
-			switch {
-			case quote != 0:
-				if c == '\\' && j+1 < len(conf) {
-					j++
-					cur.WriteByte(conf[j])
-				} else if c == quote {
-					quote = 0
-				} else {
-					cur.WriteByte(c)
-				}
-			case c == '\'' || c == '"':
-				quote, inTok = c, true
-			case c == ';':
-				break scan
-			case c == ' ' || c == '\t' || c == '\n' || c == '\r':
-				if inTok {
-					toks = append(toks, cur.String())
-					cur.Reset()
-					inTok = false
-				}
-			case c == '#':
-				for j < len(conf) && conf[j] != '\n' {
-					j++
-				}
-			default:
-				cur.WriteByte(c)
-				inTok = true
-			}
-		}
-		if inTok {
-			toks = append(toks, cur.String())
-		}
-		conf = conf[min(j, len(conf)):]
-		if len(toks) < 2 {
-			continue
-		}
-		toks = toks[1:] // the format's name
-		prefix := ""
-		if strings.HasPrefix(toks[0], "escape=") {
-			if toks[0] == "escape=json" {
-				prefix = "escape=json "
-			}
-			toks = toks[1:]
-		}
-		// nginx concatenates the quoted parts without separator.
-		out = append(out, prefix+strings.Join(toks, ""))
-	}
 }
 
 // commonFormats are tried when no configuration says which one the access
@@ -351,12 +246,12 @@ func bestAccessFormat(lines, more [][]byte, formats []string, userFormat, needTi
 			}
 		}
 	}
-	if inferred && placeholders(format) > 0 && len(more) > 0 {
+	if inferred && parser.UnnamedFields(format) > 0 && len(more) > 0 {
 		// The head may not show what some fields are (upstream fields
 		// are "-" on every request no upstream served): the end of the
 		// file may.
 		both := append(append([][]byte(nil), lines...), more...)
-		if fm, _, err := parser.InferAccessFormat(both); err == nil && placeholders(fm) < placeholders(format) &&
+		if fm, _, err := parser.InferAccessFormat(both); err == nil && parser.UnnamedFields(fm) < parser.UnnamedFields(format) &&
 			accessReads(fm, both) >= accessReads(format, both) {
 			format, n = fm, accessReads(fm, lines)
 		}
@@ -389,12 +284,6 @@ func accessTimed(format string, lines [][]byte) bool {
 		}
 	}
 	return req > 0 && timed*2 > req
-}
-
-// placeholders counts the fields of an inferred format inference could
-// not name ($field_N, $list_N).
-func placeholders(format string) int {
-	return strings.Count(format, "$field_") + strings.Count(format, "$upstream_list_")
 }
 
 // tailLines returns up to n whole lines from the last 256 KiB of a plain
@@ -451,7 +340,7 @@ func sniffAll(files []*inputFile, formats []string, userFormat bool) error {
 		}
 		// The access format that reads the most lines.
 		bestFmt, bestN, inferred := bestAccessFormat(lines, nil, formats, userFormat, !f.forced)
-		if inferred && placeholders(bestFmt) > 0 {
+		if inferred && parser.UnnamedFields(bestFmt) > 0 {
 			bestFmt, bestN, inferred = bestAccessFormat(lines, tailLines(f.path, sniffLines), formats, userFormat, !f.forced)
 		}
 		var ev parser.Event

@@ -279,20 +279,6 @@ func TestExplain_Usage(t *testing.T) {
 	}
 }
 
-func TestLogFormatsFromConf(t *testing.T) {
-	conf := `http {
-    log_format main '$remote_addr - $remote_user [$time_local] "$request" '
-                    '$status $body_bytes_sent';  # trailing comment
-    log_format js escape=json '{"t":"$time_iso8601","s":$status}';
-}`
-	got := logFormatsFromConf(conf)
-	want := []string{`$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent`,
-		`escape=json {"t":"$time_iso8601","s":$status}`}
-	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
-		t.Errorf("got %q\nwant %q", got, want)
-	}
-}
-
 func explainJSON(t *testing.T, args ...string) gotReport {
 	t.Helper()
 	out, err := runExplainCmd(t, append([]string{"explain", "--json"}, args...)...)
@@ -414,28 +400,5 @@ func TestProgress(t *testing.T) {
 	p.draw()
 	if !strings.Contains(buf.String(), " 25%") || !strings.Contains(buf.String(), "[#######.") {
 		t.Errorf("bar %q", buf.String())
-	}
-}
-
-func TestUpstreamGroupsFromConf(t *testing.T) {
-	conf := `http {
-    proxy_next_upstream error timeout;
-    upstream users_api {
-        server 127.0.0.1:18535 max_fails=1 fail_timeout=5s;
-        server 127.0.0.1:18536;   # second
-        keepalive 8;
-    }
-    upstream php { server unix:/run/php/fpm.sock; }
-    server { location / { proxy_pass http://users_api; } }
-}`
-	got := upstreamGroupsFromConf(conf)
-	want := map[string]string{"127.0.0.1:18535": "users_api", "127.0.0.1:18536": "users_api", "unix:/run/php/fpm.sock": "php"}
-	if len(got) != len(want) {
-		t.Fatalf("got %v, want %v", got, want)
-	}
-	for k, v := range want {
-		if got[k] != v {
-			t.Errorf("%s: got %q, want %q", k, got[k], v)
-		}
 	}
 }
